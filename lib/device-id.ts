@@ -1,0 +1,74 @@
+import { parseCookie, stringifySetCookie } from 'cookie';
+import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
+import type { DeviceRequest } from './interfaces/device-request.interface.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The response methods used to hand the device id back; Express and Fastify responses both have one of them. */
+export interface DeviceResponse {
+  /** Express: adds a value without replacing others (several `Set-Cookie` headers). */
+  append?(name: string, value: string): unknown;
+  /** Fastify: `reply.header()` accumulates `set-cookie` values. */
+  header?(name: string, value: string): unknown;
+}
+
+export function isDeviceId(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+function cookieValue(request: DeviceRequest, name: string): string | undefined {
+  if (request.cookies) return request.cookies[name];
+  const header = request.headers.cookie;
+  return header ? parseCookie(header)[name] : undefined;
+}
+
+/**
+ * The device id the client presents (header first, then cookie). Anything that is not a UUID is ignored, so a
+ * malformed value can only ever mean "a new device".
+ */
+export function presentedDeviceId(request: DeviceRequest, options: ResolvedDeviceTrackerOptions): string | undefined {
+  const header = options.deviceIdHeader ? request.headers[options.deviceIdHeader] : undefined;
+  const fromHeader = Array.isArray(header) ? header[0] : header;
+  if (isDeviceId(fromHeader)) return fromHeader;
+  const fromCookie = options.deviceIdCookie ? cookieValue(request, options.deviceIdCookie.name) : undefined;
+  return isDeviceId(fromCookie) ? fromCookie : undefined;
+}
+
+/**
+ * The device the request comes from: the session claim of the authenticated user when there is one (it was signed
+ * by the host), otherwise the id the client presents.
+ */
+export function currentDeviceId(request: DeviceRequest, options: ResolvedDeviceTrackerOptions): string | undefined {
+  const user = request.user as Record<string, unknown> | undefined;
+  const claim = user?.[options.sessionClaim];
+  return isDeviceId(claim) ? claim : presentedDeviceId(request, options);
+}
+
+function isSecure(request: DeviceRequest): boolean {
+  return request.secure ?? request.protocol === 'https';
+}
+
+/** Hands the device id back to the client in the configured header and httpOnly cookie. */
+export function writeDeviceId(
+  request: DeviceRequest,
+  response: DeviceResponse,
+  deviceId: string,
+  options: ResolvedDeviceTrackerOptions,
+): void {
+  const set = (name: string, value: string) =>
+    typeof response.append === 'function' ? response.append(name, value) : response.header?.(name, value);
+  if (options.deviceIdHeader) set(options.deviceIdHeader, deviceId);
+  const cookie = options.deviceIdCookie;
+  if (cookie) {
+    const { name, maxAge, secure, ...attributes } = cookie;
+    set(
+      'Set-Cookie',
+      stringifySetCookie(name, deviceId, {
+        ...attributes,
+        httpOnly: true,
+        maxAge: Math.floor(maxAge / 1000),
+        secure: secure ?? isSecure(request),
+      }),
+    );
+  }
+}

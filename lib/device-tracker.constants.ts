@@ -1,0 +1,17 @@
+/** Metadata key written by `@TrackDevice()` and read by `TrackDeviceInterceptor`. */
+export const TRACK_DEVICE_METADATA = 'device-tracker:track-device';
+
+/** Name of the table that holds tracked devices; prefixed so it cannot collide with a host's own tables. */
+export const DEVICES_TABLE = 'device_tracker_devices';
+
+/** Longest user agent stored; longer ones are cut (Keycloak uses the same cap). */
+export const USER_AGENT_MAX_LENGTH = 512;
+
+/** Label stored when the user agent is missing or names nothing recognisable. */
+export const UNKNOWN_DEVICE_NAME = 'Unknown device';
+
+/** Injection token of the options with every default filled in. Internal: hosts configure the module instead. */
+export const DEVICE_TRACKER_OPTIONS = Symbol('DEVICE_TRACKER_OPTIONS');
+
+/** Default path of the devices controller. */
+export const DEFAULT_DEVICES_PATH = 'devices';

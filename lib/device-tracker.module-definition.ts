@@ -1,0 +1,21 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { DEFAULT_DEVICES_PATH } from './device-tracker.constants.js';
+import { devicesControllerAt } from './devices.controller.js';
+import type {
+  DeviceTrackerModuleExtras,
+  DeviceTrackerModuleOptions,
+} from './interfaces/device-tracker-options.interface.js';
+
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
+  new ConfigurableModuleBuilder<DeviceTrackerModuleOptions>({ moduleName: 'DeviceTracker' })
+    .setClassMethodName('forRoot')
+    .setFactoryMethodName('createDeviceTrackerOptions')
+    .setExtras<DeviceTrackerModuleExtras>(
+      { isGlobal: true, path: DEFAULT_DEVICES_PATH },
+      (definition, { isGlobal, path }) => ({
+        ...definition,
+        global: isGlobal,
+        controllers: path === false ? [] : [devicesControllerAt(path ?? DEFAULT_DEVICES_PATH)],
+      }),
+    )
+    .build();

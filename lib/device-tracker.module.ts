@@ -1,0 +1,34 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DEVICE_TRACKER_OPTIONS } from './device-tracker.constants.js';
+import {
+  ConfigurableModuleClass,
+  MODULE_OPTIONS_TOKEN,
+  OPTIONS_TYPE,
+} from './device-tracker.module-definition.js';
+import { resolveDeviceTrackerOptions } from './device-tracker.options.js';
+import { Device } from './device.entity.js';
+import { DeviceService } from './device.service.js';
+import { DeviceTrackerAuthGuard } from './guards/device-tracker-auth.guard.js';
+import { TrackDeviceInterceptor } from './interceptors/track-device.interceptor.js';
+
+/**
+ * Registers the `Device` entity with the host's TypeORM connection, provides `DeviceService` and the
+ * `@TrackDevice()` interceptor, and mounts the devices controller.
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([Device])],
+  providers: [
+    { provide: DEVICE_TRACKER_OPTIONS, useFactory: resolveDeviceTrackerOptions, inject: [MODULE_OPTIONS_TOKEN] },
+    DeviceService,
+    TrackDeviceInterceptor,
+    DeviceTrackerAuthGuard,
+  ],
+  exports: [DeviceService, TrackDeviceInterceptor, DEVICE_TRACKER_OPTIONS],
+})
+export class DeviceTrackerModule extends ConfigurableModuleClass {
+  /** Options are all optional, so `forRoot()` needs no argument. */
+  static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

@@ -1,0 +1,64 @@
+import type { CanActivate, Type } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+import type { DeviceRequest } from './interfaces/device-request.interface.js';
+import type {
+  DeviceIdCookieOptions,
+  DeviceTrackerModuleOptions,
+} from './interfaces/device-tracker-options.interface.js';
+
+export type ResolvedCookieOptions = Required<Omit<DeviceIdCookieOptions, 'secure' | 'domain'>> &
+  Pick<DeviceIdCookieOptions, 'secure' | 'domain'>;
+
+/** {@link DeviceTrackerModuleOptions} with every default applied. */
+export interface ResolvedDeviceTrackerOptions {
+  authGuard: Type<CanActivate> | CanActivate;
+  deviceIdCookie: ResolvedCookieOptions | false;
+  deviceIdHeader: string | false;
+  sessionClaim: string;
+  getUserId: NonNullable<DeviceTrackerModuleOptions['getUserId']>;
+  getRefreshToken: NonNullable<DeviceTrackerModuleOptions['getRefreshToken']>;
+  userAgentCacheSize: number;
+}
+
+const FOUR_HUNDRED_DAYS_MS = 400 * 24 * 60 * 60 * 1000;
+
+function field(value: unknown, ...names: string[]): unknown {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  return names.map((name) => record[name]).find((candidate) => candidate !== undefined && candidate !== null);
+}
+
+/** Default user id lookup: `request.user.id ?? request.user.sub ?? request.user.userId`. */
+export function defaultUserId(request: DeviceRequest): string | number | undefined {
+  const id = field(request.user, 'id', 'sub', 'userId');
+  return typeof id === 'string' || typeof id === 'number' ? id : undefined;
+}
+
+/** Default refresh token lookup: `result.refresh_token ?? result.refreshToken`. */
+export function defaultRefreshToken(result: unknown): string | undefined {
+  const token = field(result, 'refresh_token', 'refreshToken');
+  return typeof token === 'string' ? token : undefined;
+}
+
+/** Normalises a user id to the string the entity stores; `undefined` when there is no usable id. */
+export function normaliseUserId(id: string | number | undefined | null): string | undefined {
+  if (typeof id === 'number') return Number.isFinite(id) ? String(id) : undefined;
+  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+}
+
+/** The one place defaults are applied. */
+export function resolveDeviceTrackerOptions(options: DeviceTrackerModuleOptions = {}): ResolvedDeviceTrackerOptions {
+  const cookie = options.deviceIdCookie;
+  return {
+    authGuard: options.authGuard ?? AuthGuard('jwt'),
+    deviceIdCookie:
+      cookie === false
+        ? false
+        : { name: 'device_id', maxAge: FOUR_HUNDRED_DAYS_MS, sameSite: 'lax', path: '/', ...cookie },
+    deviceIdHeader: options.deviceIdHeader === false ? false : (options.deviceIdHeader ?? 'x-device-id').toLowerCase(),
+    sessionClaim: options.sessionClaim ?? 'sid',
+    getUserId: options.getUserId ?? defaultUserId,
+    getRefreshToken: options.getRefreshToken ?? defaultRefreshToken,
+    userAgentCacheSize: options.userAgentCacheSize ?? 1000,
+  };
+}

@@ -1,0 +1,37 @@
+import type { Device } from './device.entity.js';
+import type { DeviceType } from './user-agent.js';
+
+/** A device as the API shows it to its owner: everything but the refresh token id. */
+export interface DeviceView {
+  id: string;
+  deviceName: string;
+  browser: string | null;
+  os: string | null;
+  deviceType: DeviceType;
+  ipAddress: string | null;
+  userAgent: string;
+  createdAt: Date;
+  lastLoginAt: Date;
+  lastSeenAt: Date;
+  isActive: boolean;
+  /** True for the device the request came from. */
+  isCurrent: boolean;
+}
+
+/** Copies the public fields one by one, so a column added to the entity is never exposed by accident. */
+export function toDeviceView(device: Device, currentDeviceId: string | undefined): DeviceView {
+  return {
+    id: device.id,
+    deviceName: device.deviceName,
+    browser: device.browser,
+    os: device.os,
+    deviceType: device.deviceType,
+    ipAddress: device.ipAddress,
+    userAgent: device.userAgent,
+    createdAt: device.createdAt,
+    lastLoginAt: device.lastLoginAt,
+    lastSeenAt: device.lastSeenAt,
+    isActive: device.isActive,
+    isCurrent: device.id === currentDeviceId,
+  };
+}

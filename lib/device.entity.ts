@@ -1,0 +1,61 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { DEVICES_TABLE, USER_AGENT_MAX_LENGTH } from './device-tracker.constants.js';
+import type { DeviceType } from './user-agent.js';
+
+/**
+ * One row per device a user signs in from: a later login from the same device updates the row. Columns are
+ * snake_case so they read naturally in SQL whatever naming strategy the host uses.
+ */
+@Entity({ name: DEVICES_TABLE })
+@Index('IDX_device_tracker_devices_user_seen', ['userId', 'lastSeenAt'])
+export class Device {
+  /** Opaque id, shown to the user and used to log the device out. */
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  /** The owner's id as a string, whatever type the host's user ids have. */
+  @Column({ name: 'user_id', type: String, length: 128 })
+  userId!: string;
+
+  /** Raw `User-Agent` header, cut to 512 characters; empty when none was sent. */
+  @Column({ name: 'user_agent', type: String, length: USER_AGENT_MAX_LENGTH })
+  userAgent!: string;
+
+  /** A label a person recognises, e.g. "Chrome 130 on macOS". */
+  @Column({ name: 'device_name', type: String, length: 255 })
+  deviceName!: string;
+
+  @Column({ type: String, length: 64, nullable: true })
+  browser!: string | null;
+
+  @Column({ type: String, length: 64, nullable: true })
+  os!: string | null;
+
+  @Column({ name: 'device_type', type: String, length: 16 })
+  deviceType!: DeviceType;
+
+  /** IPv4 or IPv6 address of the last login, as resolved by the platform (see `clientIp`). */
+  @Column({ name: 'ip_address', type: String, length: 45, nullable: true })
+  ipAddress!: string | null;
+
+  /** Id of the device's current refresh token. Never returned by the API. */
+  @Index('UQ_device_tracker_devices_refresh_jti', { unique: true })
+  @Column({ name: 'refresh_token_jti', type: String, length: 255, nullable: true })
+  refreshTokenJti!: string | null;
+
+  /** False once the device has been logged out; a later login from it makes it active again. */
+  @Column({ name: 'is_active', type: Boolean })
+  isActive!: boolean;
+
+  @Column({ name: 'created_at', type: Date, precision: 3 })
+  createdAt!: Date;
+
+  @Column({ name: 'last_login_at', type: Date, precision: 3 })
+  lastLoginAt!: Date;
+
+  @Column({ name: 'last_seen_at', type: Date, precision: 3 })
+  lastSeenAt!: Date;
+
+  @Column({ name: 'revoked_at', type: Date, precision: 3, nullable: true })
+  revokedAt!: Date | null;
+}

@@ -1,0 +1,74 @@
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Req,
+  UnauthorizedException,
+  UseGuards,
+  type Type,
+} from '@nestjs/common';
+import { DEFAULT_DEVICES_PATH, DEVICE_TRACKER_OPTIONS } from './device-tracker.constants.js';
+import { normaliseUserId, type ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
+import { toDeviceView, type DeviceView } from './device-view.js';
+import { DeviceService } from './device.service.js';
+import { DeviceTrackerAuthGuard } from './guards/device-tracker-auth.guard.js';
+import type { DeviceRequest } from './interfaces/device-request.interface.js';
+
+const deviceIdPipe = new ParseUUIDPipe({
+  exceptionFactory: () => new BadRequestException('Device id must be a UUID'),
+});
+
+/** The caller's own devices: list them, log one out, log out all the others. */
+@Controller(DEFAULT_DEVICES_PATH)
+@UseGuards(DeviceTrackerAuthGuard)
+export class DevicesController {
+  constructor(
+    private readonly devices: DeviceService,
+    @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
+  ) {}
+
+  @Get()
+  async list(@Req() request: DeviceRequest): Promise<DeviceView[]> {
+    const current = this.devices.currentDeviceId(request);
+    const devices = await this.devices.list(this.userId(request));
+    return devices.map((device) => toDeviceView(device, current));
+  }
+
+  @Post('logout-others')
+  @HttpCode(200)
+  async logoutOthers(@Req() request: DeviceRequest): Promise<{ loggedOut: number }> {
+    const current = this.devices.currentDeviceId(request);
+    if (!current) {
+      throw new BadRequestException(
+        'Cannot tell which device this request comes from: send its device id (header or cookie) or a token with a session claim',
+      );
+    }
+    return { loggedOut: await this.devices.logoutOthers(this.userId(request), current) };
+  }
+
+  @Post(':id/logout')
+  @HttpCode(200)
+  async logout(@Req() request: DeviceRequest, @Param('id', deviceIdPipe) id: string): Promise<DeviceView> {
+    const device = await this.devices.logout(this.userId(request), id);
+    return toDeviceView(device, this.devices.currentDeviceId(request));
+  }
+
+  private userId(request: DeviceRequest): string {
+    const userId = normaliseUserId(this.options.getUserId(request));
+    if (userId === undefined) throw new UnauthorizedException('The authenticated user has no id');
+    return userId;
+  }
+}
+
+/** The controller mounted at `path`: the class itself at the default path, otherwise a subclass routed there. */
+export function devicesControllerAt(path: string): Type<DevicesController> {
+  if (path === DEFAULT_DEVICES_PATH) return DevicesController;
+  @Controller(path)
+  class PathDevicesController extends DevicesController {}
+  return PathDevicesController;
+}

@@ -1,0 +1,70 @@
+import {
+  type CallHandler,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  Logger,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { mergeMap, type Observable } from 'rxjs';
+import { writeDeviceId, type DeviceResponse } from '../device-id.js';
+import { DEVICE_TRACKER_OPTIONS, TRACK_DEVICE_METADATA } from '../device-tracker.constants.js';
+import { normaliseUserId, type ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { DeviceService } from '../device.service.js';
+import type { DeviceRequest } from '../interfaces/device-request.interface.js';
+import type { TrackDeviceOptions } from '../interfaces/track-device-options.interface.js';
+
+/**
+ * Tracks the device after the route handler succeeds; a handler that throws (a failed login) tracks nothing.
+ * Tracking never fails the login: a problem is logged as a warning and the handler's result goes out unchanged.
+ */
+@Injectable()
+export class TrackDeviceInterceptor implements NestInterceptor {
+  protected readonly logger = new Logger('DeviceTracker');
+
+  constructor(
+    protected readonly reflector: Reflector,
+    protected readonly devices: DeviceService,
+    @Inject(DEVICE_TRACKER_OPTIONS) protected readonly options: ResolvedDeviceTrackerOptions,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const routeOptions =
+      this.reflector.getAllAndOverride<TrackDeviceOptions | undefined>(TRACK_DEVICE_METADATA, [
+        context.getHandler(),
+        context.getClass(),
+      ]) ?? {};
+    const http = context.switchToHttp();
+    const request = http.getRequest<DeviceRequest>();
+    const response = http.getResponse<DeviceResponse>();
+    return next.handle().pipe(
+      mergeMap(async (result) => {
+        await this.track(request, response, result, routeOptions);
+        return result;
+      }),
+    );
+  }
+
+  /** Records the login and hands the device id back to the client. Override to add your own steps. */
+  protected async track(
+    request: DeviceRequest,
+    response: DeviceResponse,
+    result: unknown,
+    routeOptions: TrackDeviceOptions,
+  ): Promise<void> {
+    try {
+      const userId = normaliseUserId((routeOptions.getUserId ?? this.options.getUserId)(request));
+      if (userId === undefined) {
+        this.logger.warn('Login succeeded but the request carries no user id; no device was tracked');
+        return;
+      }
+      const refreshToken = (routeOptions.getRefreshToken ?? this.options.getRefreshToken)(result);
+      const device = await this.devices.track(request, userId, refreshToken);
+      writeDeviceId(request, response, device.id, this.options);
+    } catch (error) {
+      this.logger.warn(`Login succeeded but its device could not be tracked: ${(error as Error).message}`);
+    }
+  }
+}

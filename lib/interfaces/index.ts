@@ -1,0 +1,7 @@
+export type { DeviceRequest } from './device-request.interface.js';
+export type { TrackDeviceOptions } from './track-device-options.interface.js';
+export type {
+  DeviceIdCookieOptions,
+  DeviceTrackerModuleExtras,
+  DeviceTrackerModuleOptions,
+} from './device-tracker-options.interface.js';

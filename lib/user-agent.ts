@@ -1,0 +1,84 @@
+import Bowser from 'bowser';
+import { LRUCache } from 'lru-cache';
+import { UNKNOWN_DEVICE_NAME, USER_AGENT_MAX_LENGTH } from './device-tracker.constants.js';
+
+export type DeviceType = 'desktop' | 'mobile' | 'tablet' | 'tv' | 'bot' | 'unknown';
+
+/** What the module stores about a user agent. */
+export interface UserAgentInfo {
+  /** The agent as received, cut to {@link USER_AGENT_MAX_LENGTH} characters; empty when none was sent. */
+  userAgent: string;
+  /** A label a person recognises, e.g. "Chrome 130 on macOS". */
+  deviceName: string;
+  browser: string | null;
+  os: string | null;
+  deviceType: DeviceType;
+}
+
+const DEVICE_TYPES = new Set<string>(['desktop', 'mobile', 'tablet', 'tv', 'bot']);
+
+/**
+ * Keeps printable characters only (agents are shown to people and must not carry control bytes into logs) and cuts
+ * the agent to {@link USER_AGENT_MAX_LENGTH}.
+ */
+export function normaliseUserAgent(userAgent: string | undefined): string {
+  return (userAgent ?? '')
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim()
+    .slice(0, USER_AGENT_MAX_LENGTH);
+}
+
+function majorVersion(version: string | undefined): string | undefined {
+  return version?.split('.')[0] || undefined;
+}
+
+/** Parses a raw `User-Agent` header. Never throws: a missing or unrecognised agent is an "Unknown device". */
+export function describeUserAgent(rawUserAgent: string | undefined): UserAgentInfo {
+  return describe(normaliseUserAgent(rawUserAgent));
+}
+
+function describe(userAgent: string): UserAgentInfo {
+  const unknown: UserAgentInfo = {
+    userAgent,
+    deviceName: UNKNOWN_DEVICE_NAME,
+    browser: null,
+    os: null,
+    deviceType: 'unknown',
+  };
+  if (!userAgent) return unknown;
+
+  const parsed = Bowser.parse(userAgent);
+  const browserName = parsed.browser.name || undefined;
+  const osName = parsed.os.name || undefined;
+  const browser = browserName && [browserName, majorVersion(parsed.browser.version)].filter(Boolean).join(' ');
+  const platformType = parsed.platform.type ?? '';
+  const deviceType = DEVICE_TYPES.has(platformType) ? (platformType as DeviceType) : 'unknown';
+  const deviceName = browser && osName ? `${browser} on ${osName}` : (browser ?? osName);
+
+  return {
+    ...unknown,
+    deviceName: deviceName || UNKNOWN_DEVICE_NAME,
+    browser: browserName ?? null,
+    os: osName ?? null,
+    deviceType,
+  };
+}
+
+/** {@link describeUserAgent} behind an LRU cache: a handful of agents make up most logins. */
+export class UserAgentParser {
+  private readonly cache: LRUCache<string, UserAgentInfo>;
+
+  constructor(maxEntries: number) {
+    this.cache = new LRUCache({ max: maxEntries });
+  }
+
+  parse(rawUserAgent: string | undefined): UserAgentInfo {
+    const userAgent = normaliseUserAgent(rawUserAgent);
+    let info = this.cache.get(userAgent);
+    if (!info) {
+      info = describe(userAgent);
+      this.cache.set(userAgent, info);
+    }
+    return info;
+  }
+}

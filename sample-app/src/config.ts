@@ -1,0 +1,64 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+
+export interface SampleConfig {
+  port: number;
+  /** Express `trust proxy` setting: leave false unless a proxy you run sits in front of the app. */
+  trustProxy: boolean | string | number;
+  database: DataSourceOptions;
+  jwt: {
+    accessSecret: string;
+    refreshSecret: string;
+    /** Access token lifetime, in seconds. */
+    accessTtl: number;
+    /** Refresh token lifetime, in seconds. */
+    refreshTtl: number;
+  };
+}
+
+const DEFAULT_SQLITE_FILE = 'sample-app/data/sample.sqlite';
+
+/**
+ * Database options from a URL: `postgres://…`, `mysql://…`, `mariadb://…`, or `sqlite:<file>` (`sqlite::memory:`
+ * for a throwaway database). No URL means an SQLite file under `sample-app/data/`.
+ */
+export function databaseOptions(url: string | undefined): DataSourceOptions {
+  if (!url || url.startsWith('sqlite:')) {
+    const database = url ? url.slice('sqlite:'.length) : DEFAULT_SQLITE_FILE;
+    if (database !== ':memory:') mkdirSync(dirname(database), { recursive: true });
+    return { type: 'better-sqlite3', database };
+  }
+  const scheme = url.slice(0, url.indexOf(':'));
+  switch (scheme) {
+    case 'postgres':
+    case 'postgresql':
+      return { type: 'postgres', url };
+    case 'mysql':
+      return { type: 'mysql', url };
+    case 'mariadb':
+      return { type: 'mariadb', url: url.replace(/^mariadb:/, 'mysql:') };
+    default:
+      throw new Error(`DATABASE_URL must start with postgres://, mysql://, mariadb:// or sqlite: (got ${scheme}:)`);
+  }
+}
+
+function parseTrustProxy(value: string | undefined): SampleConfig['trustProxy'] {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): SampleConfig {
+  return {
+    port: Number(env.PORT ?? 3000),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    database: databaseOptions(env.DATABASE_URL),
+    jwt: {
+      accessSecret: env.JWT_ACCESS_SECRET ?? 'sample-access-secret-change-me',
+      refreshSecret: env.JWT_REFRESH_SECRET ?? 'sample-refresh-secret-change-me',
+      accessTtl: Number(env.JWT_ACCESS_TTL ?? 15 * 60),
+      refreshTtl: Number(env.JWT_REFRESH_TTL ?? 30 * 24 * 60 * 60),
+    },
+  };
+}

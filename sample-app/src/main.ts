@@ -1,0 +1,21 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp } from './bootstrap.js';
+import { loadConfig } from './config.js';
+import { DEMO_USERS } from './users/users.service.js';
+
+const config = loadConfig(process.env);
+const app = await createApp(config);
+await app.listen(config.port);
+
+const base = `http://localhost:${config.port}`;
+const [{ username, password }] = DEMO_USERS;
+new Logger('SampleApp').log(`Listening on ${base} (database: ${config.database.type}). Try it:
+
+  curl -si -X POST ${base}/auth/login -H 'content-type: application/json' \\
+       -d '{"username":"${username}","password":"${password}"}'
+  curl -s ${base}/api/devices -H "authorization: Bearer <access_token>"
+  curl -s -X POST ${base}/api/devices/<id>/logout -H "authorization: Bearer <access_token>"
+  curl -s -X POST ${base}/auth/refresh -H 'content-type: application/json' -d '{"refresh_token":"<refresh_token>"}'
+
+Demo users: ${DEMO_USERS.map((user) => `${user.username} / ${user.password}`).join(', ')}`);

@@ -1,11 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DEVICE_TRACKER_OPTIONS } from './device-tracker.constants.js';
-import {
-  ConfigurableModuleClass,
-  MODULE_OPTIONS_TOKEN,
-  OPTIONS_TYPE,
-} from './device-tracker.module-definition.js';
+import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE } from './device-tracker.module-definition.js';
 import { resolveDeviceTrackerOptions } from './device-tracker.options.js';
 import { Device } from './device.entity.js';
 import { DeviceService } from './device.service.js';

@@ -27,8 +27,14 @@ export class AuthService {
     const { accessSecret, refreshSecret, accessTtl, refreshTtl } = this.config.jwt;
     const sub = String(user.id);
     const [access_token, refresh_token] = await Promise.all([
-      this.jwt.signAsync({ sub, username: user.username, typ: 'access' }, { secret: accessSecret, expiresIn: accessTtl }),
-      this.jwt.signAsync({ sub, typ: 'refresh' }, { secret: refreshSecret, expiresIn: refreshTtl, jwtid: randomUUID() }),
+      this.jwt.signAsync(
+        { sub, username: user.username, typ: 'access' },
+        { secret: accessSecret, expiresIn: accessTtl },
+      ),
+      this.jwt.signAsync(
+        { sub, typ: 'refresh' },
+        { secret: refreshSecret, expiresIn: refreshTtl, jwtid: randomUUID() },
+      ),
     ]);
     return { access_token, refresh_token, token_type: 'Bearer', expires_in: accessTtl };
   }
@@ -40,7 +46,9 @@ export class AuthService {
   async refresh(refreshToken: string): Promise<TokenPair> {
     let payload: RefreshTokenPayload;
     try {
-      payload = await this.jwt.verifyAsync<RefreshTokenPayload>(refreshToken, { secret: this.config.jwt.refreshSecret });
+      payload = await this.jwt.verifyAsync<RefreshTokenPayload>(refreshToken, {
+        secret: this.config.jwt.refreshSecret,
+      });
     } catch {
       throw new UnauthorizedException('Refresh token is invalid or expired');
     }

@@ -19,3 +19,9 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
       }),
     )
     .build();
+
+/** Argument of `DeviceTrackerModule.forRoot()`: the options plus `isGlobal` and `path`. */
+export type DeviceTrackerModuleRootOptions = typeof OPTIONS_TYPE;
+
+/** Argument of `DeviceTrackerModule.forRootAsync()`. */
+export type DeviceTrackerModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;

@@ -1,7 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DEVICE_TRACKER_OPTIONS } from './device-tracker.constants.js';
-import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE } from './device-tracker.module-definition.js';
+import {
+  ConfigurableModuleClass,
+  type DeviceTrackerModuleRootOptions,
+  MODULE_OPTIONS_TOKEN,
+} from './device-tracker.module-definition.js';
 import { resolveDeviceTrackerOptions } from './device-tracker.options.js';
 import { Device } from './device.entity.js';
 import { DeviceService } from './device.service.js';
@@ -24,7 +28,7 @@ import { TrackDeviceInterceptor } from './interceptors/track-device.interceptor.
 })
 export class DeviceTrackerModule extends ConfigurableModuleClass {
   /** Options are all optional, so `forRoot()` needs no argument. */
-  static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+  static override forRoot(options: DeviceTrackerModuleRootOptions = {}): DynamicModule {
     return super.forRoot(options);
   }
 }

@@ -14,6 +14,8 @@ const SAFARI_IPHONE =
 const PASSWORDS = { alice: 'alice-password', bob: 'bob-password' } as const;
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
 
+const jtiOf = (token: string) => new JwtService().decode<{ jti: string }>(token).jti;
+
 interface Login {
   access: string;
   refresh: string;
@@ -50,8 +52,6 @@ describe(`devices endpoints of the sample app (${TEST_DB})`, () => {
     http().get('/api/devices').auth(session.access, { type: 'bearer' }).set(headers);
 
   const refresh = (token: string) => http().post('/auth/refresh').send({ refresh_token: token });
-
-  const jtiOf = (token: string) => new JwtService().decode<{ jti: string }>(token).jti;
 
   beforeAll(async () => {
     app = await startSampleApp();
@@ -159,7 +159,7 @@ describe(`devices endpoints of the sample app (${TEST_DB})`, () => {
 
       expect(body.map((device) => device.id)).toEqual([phone.deviceId, laptop.deviceId]);
       expect(body.map((device) => device.isCurrent)).toEqual([true, false]);
-      expect(Object.keys(body[0]).sort()).toEqual(
+      expect(Object.keys(body[0]).toSorted()).toEqual(
         [
           'browser',
           'createdAt',
@@ -173,7 +173,7 @@ describe(`devices endpoints of the sample app (${TEST_DB})`, () => {
           'lastSeenAt',
           'os',
           'userAgent',
-        ].sort(),
+        ].toSorted(),
       );
       expect(response.text).not.toContain(jtiOf(phone.refresh));
       expect(response.text).not.toContain(jtiOf(laptop.refresh));

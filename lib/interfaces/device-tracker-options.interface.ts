@@ -69,3 +69,8 @@ export interface DeviceTrackerModuleExtras {
    */
   path?: string | false;
 }
+
+/** Implemented by a class given to `forRootAsync({ useClass })` or `forRootAsync({ useExisting })`. */
+export interface DeviceTrackerOptionsFactory {
+  createDeviceTrackerOptions(): DeviceTrackerModuleOptions | Promise<DeviceTrackerModuleOptions>;
+}

@@ -4,4 +4,5 @@ export type {
   DeviceIdCookieOptions,
   DeviceTrackerModuleExtras,
   DeviceTrackerModuleOptions,
+  DeviceTrackerOptionsFactory,
 } from './device-tracker-options.interface.js';

@@ -11,7 +11,6 @@ export class CreateDeviceTrackerDevices1764000000000 implements MigrationInterfa
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const { driver } = queryRunner.connection;
-    const uuid = driver.normalizeType({ type: 'uuid' });
     const varchar = driver.normalizeType({ type: String });
     const date = driver.normalizeType({ type: Date });
     const boolean = driver.normalizeType({ type: Boolean });
@@ -27,7 +26,7 @@ export class CreateDeviceTrackerDevices1764000000000 implements MigrationInterfa
       new Table({
         name: TABLE,
         columns: [
-          { name: 'id', type: uuid, length: uuid === varchar ? '36' : undefined, isPrimary: true },
+          { name: 'id', type: driver.normalizeType({ type: 'uuid' }), isPrimary: true },
           text('user_id', 128),
           text('user_agent', 512),
           text('device_name', 255),

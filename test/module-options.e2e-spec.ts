@@ -1,0 +1,156 @@
+import {
+  type CanActivate,
+  type DynamicModule,
+  type ExecutionContext,
+  type INestApplication,
+  Injectable,
+  Module,
+} from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import {
+  type DeviceTrackerModuleOptions,
+  type DeviceTrackerOptionsFactory,
+  DeviceService,
+  DeviceTrackerModule,
+} from 'nestjs-device-tracker';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HostAppModule } from './fixtures/host-app.module.js';
+import { TEST_DB } from './support/database.js';
+
+const SETTINGS = 'FIXTURE_SETTINGS';
+const CUSTOM: DeviceTrackerModuleOptions = { deviceIdHeader: 'X-Fixture-Device', deviceIdCookie: false };
+
+@Module({ providers: [{ provide: SETTINGS, useValue: CUSTOM }], exports: [SETTINGS] })
+class SettingsModule {}
+
+@Injectable()
+class OptionsFactory implements DeviceTrackerOptionsFactory {
+  createDeviceTrackerOptions(): DeviceTrackerModuleOptions {
+    return CUSTOM;
+  }
+}
+
+@Module({ providers: [OptionsFactory], exports: [OptionsFactory] })
+class OptionsFactoryModule {}
+
+/** Authenticates from an `x-user` header, to show that any guard that sets `request.user` will do. */
+@Injectable()
+class HeaderUserGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const req = context.switchToHttp().getRequest<{ headers: Record<string, string>; user?: unknown }>();
+    req.user = req.headers['x-user'] ? { id: req.headers['x-user'] } : undefined;
+    return req.user !== undefined;
+  }
+}
+
+async function start(deviceTracker: DynamicModule, prefix?: string): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({ imports: [HostAppModule.with(deviceTracker)] }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  if (prefix) app.setGlobalPrefix(prefix);
+  return app.init();
+}
+
+describe(`DeviceTrackerModule configuration (${TEST_DB})`, () => {
+  let app: INestApplication | undefined;
+  afterEach(() => app?.close());
+
+  const loginAs = (userId: string, headers: Record<string, string> = {}) =>
+    request(app!.getHttpServer()).post('/login').set(headers).send({ userId }).expect(200);
+
+  describe.each<[string, () => DynamicModule]>([
+    [
+      'forRootAsync with useFactory',
+      () =>
+        DeviceTrackerModule.forRootAsync({
+          imports: [SettingsModule],
+          inject: [SETTINGS],
+          useFactory: (settings: DeviceTrackerModuleOptions) => settings,
+        }),
+    ],
+    ['forRootAsync with useClass', () => DeviceTrackerModule.forRootAsync({ useClass: OptionsFactory })],
+    [
+      'forRootAsync with useExisting',
+      () => DeviceTrackerModule.forRootAsync({ imports: [OptionsFactoryModule], useExisting: OptionsFactory }),
+    ],
+    ['forRoot with options', () => DeviceTrackerModule.forRoot(CUSTOM)],
+  ])('%s', (_name, deviceTracker) => {
+    it('applies the options: the device id travels in the custom header and no cookie is set', async () => {
+      app = await start(deviceTracker());
+      const first = await loginAs('u1');
+      const deviceId = first.headers['x-fixture-device'];
+
+      expect(deviceId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(first.headers['set-cookie']).toBeUndefined();
+      const again = await loginAs('u1', { 'x-fixture-device': deviceId });
+      expect(again.headers['x-fixture-device']).toBe(deviceId);
+
+      const listed = await request(app.getHttpServer())
+        .get('/devices')
+        .auth(again.body.access_token, { type: 'bearer' })
+        .set('x-fixture-device', deviceId)
+        .expect(200);
+      expect(listed.body).toHaveLength(1);
+      expect(listed.body[0]).toMatchObject({ id: deviceId, isCurrent: true });
+    });
+  });
+
+  it('forRoot() with no options: the defaults, under the host global prefix', async () => {
+    app = await start(DeviceTrackerModule.forRoot(), 'v1');
+    const login = await request(app.getHttpServer()).post('/v1/login').send({ userId: '42' }).expect(200);
+    expect(login.headers['x-device-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(String(login.headers['set-cookie'])).toMatch(/^device_id=.*; HttpOnly; SameSite=Lax$/);
+
+    await request(app.getHttpServer()).get('/devices').auth(login.body.access_token, { type: 'bearer' }).expect(404);
+    const listed = await request(app.getHttpServer())
+      .get('/v1/devices')
+      .auth(login.body.access_token, { type: 'bearer' })
+      .expect(200);
+    expect(listed.body).toEqual([expect.objectContaining({ id: login.headers['x-device-id'], isCurrent: false })]);
+  });
+
+  it('marks the current device from the session claim of the access token', async () => {
+    app = await start(DeviceTrackerModule.forRoot());
+    const first = await loginAs('u7');
+    const deviceId = first.headers['x-device-id'];
+    const withClaim = await request(app.getHttpServer())
+      .post('/login')
+      .set('x-device-id', deviceId)
+      .send({ userId: 'u7', sid: deviceId });
+
+    const listed = await request(app.getHttpServer())
+      .get('/devices')
+      .auth(withClaim.body.access_token, { type: 'bearer' })
+      .expect(200);
+    expect(listed.body).toEqual([expect.objectContaining({ id: deviceId, isCurrent: true })]);
+  });
+
+  it('mounts the controller at a custom path, guarded by a custom guard', async () => {
+    app = await start(DeviceTrackerModule.forRoot({ path: 'account/sessions', authGuard: HeaderUserGuard }));
+    await loginAs('carol');
+
+    await request(app.getHttpServer()).get('/account/sessions').expect(403);
+    const listed = await request(app.getHttpServer()).get('/account/sessions').set('x-user', 'carol').expect(200);
+    expect(listed.body).toHaveLength(1);
+    const other = await request(app.getHttpServer()).get('/account/sessions').set('x-user', 'dave').expect(200);
+    expect(other.body).toEqual([]);
+  });
+
+  it('mounts no routes with path: false, and DeviceService still works', async () => {
+    app = await start(DeviceTrackerModule.forRoot({ path: false }));
+    const login = await loginAs('erin');
+
+    await request(app.getHttpServer()).get('/devices').auth(login.body.access_token, { type: 'bearer' }).expect(404);
+    const devices = await app.get(DeviceService).list('erin');
+    expect(devices.map((device) => device.id)).toEqual([login.headers['x-device-id']]);
+  });
+
+  it('keeps the login answer when the device cannot be tracked', async () => {
+    app = await start(DeviceTrackerModule.forRoot({ getRefreshToken: () => 'not.a-json.jwt' }));
+    const login = await loginAs('frank');
+
+    expect(login.body.access_token).toEqual(expect.any(String));
+    expect(login.headers['x-device-id']).toBeUndefined();
+    expect(await app.get(DeviceService).list('frank')).toEqual([]);
+  });
+});

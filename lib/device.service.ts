@@ -58,7 +58,7 @@ export class DeviceService {
   }
 
   /** The user's devices, most recently seen first. */
-  list(userId: UserId): Promise<Device[]> {
+  async list(userId: UserId): Promise<Device[]> {
     return this.devices.find({
       where: { userId: this.owner(userId) },
       order: { lastSeenAt: 'DESC', createdAt: 'DESC', id: 'ASC' },

@@ -70,5 +70,7 @@ export function devicesControllerAt(path: string): Type<DevicesController> {
   if (path === DEFAULT_DEVICES_PATH) return DevicesController;
   @Controller(path)
   class PathDevicesController extends DevicesController {}
+  // Keeps the familiar name in Nest's route log.
+  Object.defineProperty(PathDevicesController, 'name', { value: DevicesController.name });
   return PathDevicesController;
 }

@@ -1,0 +1,96 @@
+import { BadRequestException, type INestApplication, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { JwtService } from '@nestjs/jwt';
+import { Device, DeviceService, DeviceTrackerModule, type DeviceRequest } from 'nestjs-device-tracker';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HostAppModule } from './fixtures/host-app.module.js';
+import { TEST_DB } from './support/database.js';
+
+const jwt = new JwtService({ secret: 'service-spec' });
+const refreshToken = (jti: string) => jwt.sign({ sub: 'u' }, { jwtid: jti });
+const fromDevice = (headers: DeviceRequest['headers'] = {}, ip = '192.0.2.10'): DeviceRequest => ({ headers, ip });
+
+describe(`DeviceService used directly by the host (${TEST_DB})`, () => {
+  let app: INestApplication;
+  let service: DeviceService;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [HostAppModule.with(DeviceTrackerModule.forRoot())],
+    }).compile();
+    app = await moduleRef.createNestApplication({ logger: false }).init();
+    service = app.get(DeviceService);
+  });
+
+  afterAll(() => app?.close());
+
+  beforeEach(() => app.get(DataSource).getRepository(Device).clear());
+
+  it('tracks numeric and string user ids alike, and the same device id updates the same row', async () => {
+    const first = await service.track(fromDevice(), 7, refreshToken('jti-1'));
+    const again = await service.track(fromDevice({ 'x-device-id': first.id }, '2001:db8::5'), '7', 'jti-2');
+
+    expect(again.id).toBe(first.id);
+    expect(await service.list(7)).toEqual([
+      expect.objectContaining({ id: first.id, userId: '7', ipAddress: '2001:db8::5', refreshTokenJti: 'jti-2' }),
+    ]);
+  });
+
+  it('lists most recently seen first', async () => {
+    const older = await service.track(fromDevice(), 'u', 'jti-a');
+    const newer = await service.track(fromDevice(), 'u', 'jti-b');
+    await service.rotateRefreshToken('jti-a', 'jti-c');
+
+    expect((await service.list('u')).map((device) => device.id)).toEqual([older.id, newer.id]);
+  });
+
+  it('answers isRefreshTokenActive for a token, a jti, an unknown one and garbage', async () => {
+    const device = await service.track(fromDevice(), 'u', refreshToken('jti-live'));
+
+    expect(await service.isRefreshTokenActive(refreshToken('jti-live'))).toBe(true);
+    expect(await service.isRefreshTokenActive('jti-live')).toBe(true);
+    expect(await service.isRefreshTokenActive('jti-unknown')).toBe(false);
+    expect(await service.isRefreshTokenActive('a.%%%.b')).toBe(false);
+    expect(await service.isRefreshTokenActive('')).toBe(false);
+
+    await service.logout('u', device.id);
+    expect(await service.isRefreshTokenActive('jti-live')).toBe(false);
+  });
+
+  it('rotates an active refresh token once, and refuses a used or logged-out one', async () => {
+    const device = await service.track(fromDevice(), 'u', 'jti-1');
+
+    const rotated = await service.rotateRefreshToken(refreshToken('jti-1'), refreshToken('jti-2'));
+    expect(rotated).toMatchObject({ id: device.id, refreshTokenJti: 'jti-2' });
+    await expect(service.rotateRefreshToken('jti-1', 'jti-3')).rejects.toBeInstanceOf(UnauthorizedException);
+
+    await service.logout('u', device.id);
+    await expect(service.rotateRefreshToken('jti-2', 'jti-4')).rejects.toBeInstanceOf(UnauthorizedException);
+    expect(await service.isRefreshTokenActive('jti-4')).toBe(false);
+  });
+
+  it('logs a device back in when the same device signs in again after a logout', async () => {
+    const device = await service.track(fromDevice(), 'u', 'jti-1');
+    await service.logout('u', device.id);
+    const back = await service.track(fromDevice({ 'x-device-id': device.id }), 'u', 'jti-2');
+
+    expect(back).toMatchObject({ id: device.id, isActive: true, revokedAt: null, refreshTokenJti: 'jti-2' });
+  });
+
+  it("keeps users apart: another user's device is not found, not changed", async () => {
+    const theirs = await service.track(fromDevice(), 'owner', 'jti-owner');
+
+    await expect(service.findOne('intruder', theirs.id)).rejects.toBeInstanceOf(NotFoundException);
+    await expect(service.logout('intruder', theirs.id)).rejects.toBeInstanceOf(NotFoundException);
+    await expect(service.logout('intruder', 'not-a-uuid')).rejects.toBeInstanceOf(NotFoundException);
+    expect(await service.logoutOthers('intruder', theirs.id)).toBe(0);
+    expect(await service.isRefreshTokenActive('jti-owner')).toBe(true);
+  });
+
+  it('rejects unusable arguments with 400s', async () => {
+    await expect(service.track(fromDevice(), '', 'jti')).rejects.toBeInstanceOf(BadRequestException);
+    await expect(service.list(Number.NaN)).rejects.toBeInstanceOf(BadRequestException);
+    await expect(service.logoutOthers('u', 'nope')).rejects.toBeInstanceOf(BadRequestException);
+  });
+});

@@ -22,22 +22,31 @@ export interface ResolvedDeviceTrackerOptions {
 
 const FOUR_HUNDRED_DAYS_MS = 400 * 24 * 60 * 60 * 1000;
 
-function field(value: unknown, ...names: string[]): unknown {
+/** The first of `names` on `value` that passes `accept`. */
+function field<T>(value: unknown, names: string[], accept: (candidate: unknown) => candidate is T): T | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const record = value as Record<string, unknown>;
-  return names.map((name) => record[name]).find((candidate) => candidate !== undefined && candidate !== null);
+  return names.map((name) => record[name]).find(accept);
 }
 
-/** Default user id lookup: `request.user.id ?? request.user.sub ?? request.user.userId`. */
+const isUserId = (candidate: unknown): candidate is string | number =>
+  normaliseUserId(candidate as string | number) !== undefined;
+const isToken = (candidate: unknown): candidate is string => typeof candidate === 'string' && candidate.length > 0;
+
+/** Default user id lookup: the first usable of `request.user.id`, `request.user.sub`, `request.user.userId`. */
 export function defaultUserId(request: DeviceRequest): string | number | undefined {
-  const id = field(request.user, 'id', 'sub', 'userId');
-  return typeof id === 'string' || typeof id === 'number' ? id : undefined;
+  return field(request.user, ['id', 'sub', 'userId'], isUserId);
 }
 
 /** Default refresh token lookup: `result.refresh_token ?? result.refreshToken`. */
 export function defaultRefreshToken(result: unknown): string | undefined {
-  const token = field(result, 'refresh_token', 'refreshToken');
-  return typeof token === 'string' ? token : undefined;
+  return field(result, ['refresh_token', 'refreshToken'], isToken);
+}
+
+/** `overrides` on top of `defaults`, where an override left `undefined` keeps the default. */
+function withDefaults<T extends object>(defaults: T, overrides: Partial<T> = {}): T {
+  const defined = Object.entries(overrides).filter(([, value]) => value !== undefined);
+  return { ...defaults, ...Object.fromEntries(defined) };
 }
 
 /** Normalises a user id to the string the entity stores; `undefined` when there is no usable id. */
@@ -49,16 +58,23 @@ export function normaliseUserId(id: string | number | undefined | null): string 
 /** The one place defaults are applied. */
 export function resolveDeviceTrackerOptions(options: DeviceTrackerModuleOptions = {}): ResolvedDeviceTrackerOptions {
   const cookie = options.deviceIdCookie;
+  const cacheSize = options.userAgentCacheSize ?? 1000;
+  if (!Number.isInteger(cacheSize) || cacheSize < 0) {
+    throw new Error(`DeviceTrackerModule: userAgentCacheSize must be a whole number >= 0 (got ${cacheSize})`);
+  }
   return {
     authGuard: options.authGuard ?? AuthGuard('jwt'),
     deviceIdCookie:
       cookie === false
         ? false
-        : { name: 'device_id', maxAge: FOUR_HUNDRED_DAYS_MS, sameSite: 'lax', path: '/', ...cookie },
+        : withDefaults<ResolvedCookieOptions>(
+            { name: 'device_id', maxAge: FOUR_HUNDRED_DAYS_MS, sameSite: 'lax', path: '/' },
+            cookie,
+          ),
     deviceIdHeader: options.deviceIdHeader === false ? false : (options.deviceIdHeader ?? 'x-device-id').toLowerCase(),
     sessionClaim: options.sessionClaim ?? 'sid',
     getUserId: options.getUserId ?? defaultUserId,
     getRefreshToken: options.getRefreshToken ?? defaultRefreshToken,
-    userAgentCacheSize: options.userAgentCacheSize ?? 1000,
+    userAgentCacheSize: cacheSize,
   };
 }

@@ -9,7 +9,7 @@ export {
 } from './device-tracker.module-definition.js';
 export { DEVICES_TABLE } from './device-tracker.constants.js';
 export { DevicesController } from './devices.controller.js';
-export type { DeviceView } from './device-view.js';
+export { toDeviceView, type DeviceView } from './device-view.js';
 export { DeviceTrackerAuthGuard } from './guards/device-tracker-auth.guard.js';
 export { TrackDeviceInterceptor } from './interceptors/track-device.interceptor.js';
 export type * from './interfaces/index.js';

@@ -29,7 +29,7 @@ export function refreshTokenId(tokenOrJti: string): string {
   } catch {
     throw new Error('Refresh token looks like a JWT but its payload cannot be decoded');
   }
-  if (typeof payload !== 'object' || payload === null) {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw new Error('Refresh token looks like a JWT but its payload is not an object');
   }
   const { jti } = payload as { jti?: unknown };

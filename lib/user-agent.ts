@@ -17,15 +17,16 @@ export interface UserAgentInfo {
 
 const DEVICE_TYPES = new Set<string>(['desktop', 'mobile', 'tablet', 'tv', 'bot']);
 
+/** Control characters, line separators and bidi overrides: nothing a person should see in a device label or log. */
+const UNPRINTABLE = /[\p{Cc}\p{Zl}\p{Zp}\u202a-\u202e\u2066-\u2069]/gu;
+
 /**
  * Keeps printable characters only (agents are shown to people and must not carry control bytes into logs) and cuts
- * the agent to {@link USER_AGENT_MAX_LENGTH}.
+ * the agent to {@link USER_AGENT_MAX_LENGTH} without splitting a character.
  */
 export function normaliseUserAgent(userAgent: string | undefined): string {
-  return (userAgent ?? '')
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .trim()
-    .slice(0, USER_AGENT_MAX_LENGTH);
+  const cut = (userAgent ?? '').replace(UNPRINTABLE, '').trim().slice(0, USER_AGENT_MAX_LENGTH);
+  return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
 function majorVersion(version: string | undefined): string | undefined {
@@ -53,7 +54,8 @@ function describe(userAgent: string): UserAgentInfo {
   const browser = browserName && [browserName, majorVersion(parsed.browser.version)].filter(Boolean).join(' ');
   const platformType = parsed.platform.type ?? '';
   const deviceType = DEVICE_TYPES.has(platformType) ? (platformType as DeviceType) : 'unknown';
-  const deviceName = browser && osName ? `${browser} on ${osName}` : (browser ?? osName);
+  // Some platforms (Tizen, KaiOS) report the same name for browser and OS: say it once.
+  const deviceName = browser && osName && osName !== browserName ? `${browser} on ${osName}` : (browser ?? osName);
 
   return {
     ...unknown,
@@ -66,18 +68,19 @@ function describe(userAgent: string): UserAgentInfo {
 
 /** {@link describeUserAgent} behind an LRU cache: a handful of agents make up most logins. */
 export class UserAgentParser {
-  private readonly cache: LRUCache<string, UserAgentInfo>;
+  private readonly cache?: LRUCache<string, UserAgentInfo>;
 
+  /** @param maxEntries how many parsed agents to keep; `0` turns the cache off. */
   constructor(maxEntries: number) {
-    this.cache = new LRUCache({ max: maxEntries });
+    if (maxEntries > 0) this.cache = new LRUCache({ max: maxEntries });
   }
 
   parse(rawUserAgent: string | undefined): UserAgentInfo {
     const userAgent = normaliseUserAgent(rawUserAgent);
-    let info = this.cache.get(userAgent);
+    let info = this.cache?.get(userAgent);
     if (!info) {
       info = describe(userAgent);
-      this.cache.set(userAgent, info);
+      this.cache?.set(userAgent, info);
     }
     return info;
   }

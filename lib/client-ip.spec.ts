@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { clientIp } from './client-ip.js';
+import type { DeviceRequest } from './interfaces/device-request.interface.js';
+
+function request(parts: Partial<DeviceRequest> = {}): DeviceRequest {
+  return { headers: {}, ...parts };
+}
+
+describe('clientIp', () => {
+  it('returns request.ip when set', () => {
+    expect(clientIp(request({ ip: '203.0.113.7' }))).toBe('203.0.113.7');
+  });
+
+  it('prefers request.ip over the socket address', () => {
+    expect(clientIp(request({ ip: '203.0.113.7', socket: { remoteAddress: '10.0.0.1' } }))).toBe('203.0.113.7');
+  });
+
+  it('falls back to request.socket.remoteAddress when request.ip is missing', () => {
+    expect(clientIp(request({ socket: { remoteAddress: '198.51.100.23' } }))).toBe('198.51.100.23');
+  });
+
+  it('returns null when neither request.ip nor a socket address is available', () => {
+    expect(clientIp(request())).toBeNull();
+    expect(clientIp(request({ socket: {} }))).toBeNull();
+    expect(clientIp(request({ ip: undefined, socket: { remoteAddress: undefined } }))).toBeNull();
+  });
+
+  it('returns null for an empty address', () => {
+    expect(clientIp(request({ ip: '' }))).toBeNull();
+    expect(clientIp(request({ socket: { remoteAddress: '' } }))).toBeNull();
+  });
+
+  it('turns an IPv4-mapped IPv6 address into plain IPv4', () => {
+    expect(clientIp(request({ ip: '::ffff:1.2.3.4' }))).toBe('1.2.3.4');
+    expect(clientIp(request({ socket: { remoteAddress: '::ffff:127.0.0.1' } }))).toBe('127.0.0.1');
+  });
+
+  it('recognises the IPv4-mapped prefix in upper case too', () => {
+    expect(clientIp(request({ ip: '::FFFF:192.0.2.10' }))).toBe('192.0.2.10');
+  });
+
+  it('keeps a plain IPv6 address as it is', () => {
+    expect(clientIp(request({ ip: '2001:db8::1' }))).toBe('2001:db8::1');
+    expect(clientIp(request({ ip: '::1' }))).toBe('::1');
+    expect(clientIp(request({ socket: { remoteAddress: 'fe80::1ff:fe23:4567:890a' } }))).toBe(
+      'fe80::1ff:fe23:4567:890a',
+    );
+  });
+
+  it('does not strip a ::ffff: prefix that is not followed by an IPv4 address', () => {
+    // Still a valid IPv6 address (hex form of an IPv4-mapped address): kept whole.
+    expect(clientIp(request({ ip: '::ffff:c000:280' }))).toBe('::ffff:c000:280');
+    // Not an address at all.
+    expect(clientIp(request({ ip: '::ffff:not-an-ip' }))).toBeNull();
+  });
+
+  it.each([
+    'garbage',
+    'localhost',
+    '1.2.3',
+    '256.1.1.1',
+    '1.2.3.4.5',
+    ' 1.2.3.4',
+    '1.2.3.4, 5.6.7.8',
+    '::ffff:999.1.1.1',
+  ])('returns null for %j', (value) => {
+    expect(clientIp(request({ ip: value }))).toBeNull();
+    expect(clientIp(request({ socket: { remoteAddress: value } }))).toBeNull();
+  });
+
+  it('never reads the X-Forwarded-For header', () => {
+    const headers = { 'x-forwarded-for': '6.6.6.6, 7.7.7.7', 'x-real-ip': '8.8.8.8' };
+    expect(clientIp(request({ headers, ip: '203.0.113.7' }))).toBe('203.0.113.7');
+    expect(clientIp(request({ headers, socket: { remoteAddress: '10.1.2.3' } }))).toBe('10.1.2.3');
+    expect(clientIp(request({ headers }))).toBeNull();
+  });
+});

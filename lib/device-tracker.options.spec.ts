@@ -1,0 +1,293 @@
+import type { CanActivate } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+import { describe, expect, it } from 'vitest';
+import {
+  defaultRefreshToken,
+  defaultUserId,
+  normaliseUserId,
+  resolveDeviceTrackerOptions,
+} from './device-tracker.options.js';
+import type { DeviceRequest } from './interfaces/device-request.interface.js';
+
+const FOUR_HUNDRED_DAYS_MS = 400 * 24 * 60 * 60 * 1000;
+
+const withUser = (user: unknown): DeviceRequest => ({ headers: {}, user });
+const getUserId = (request: DeviceRequest) => (request.user as { uid: string }).uid;
+const getRefreshToken = (result: unknown) => (result as { rt: string }).rt;
+
+describe('resolveDeviceTrackerOptions', () => {
+  describe('defaults', () => {
+    const resolved = resolveDeviceTrackerOptions();
+
+    it('writes an httpOnly-ready cookie named device_id for 400 days on path / with SameSite lax', () => {
+      expect(FOUR_HUNDRED_DAYS_MS).toBe(34_560_000_000);
+      expect(resolved.deviceIdCookie).toEqual({
+        name: 'device_id',
+        maxAge: FOUR_HUNDRED_DAYS_MS,
+        sameSite: 'lax',
+        path: '/',
+      });
+    });
+
+    it('leaves secure and domain unset so they follow the request', () => {
+      expect(resolved.deviceIdCookie).not.toBe(false);
+      if (resolved.deviceIdCookie === false) return;
+      expect(resolved.deviceIdCookie.secure).toBeUndefined();
+      expect(resolved.deviceIdCookie.domain).toBeUndefined();
+    });
+
+    it('uses the x-device-id header', () => {
+      expect(resolved.deviceIdHeader).toBe('x-device-id');
+    });
+
+    it('uses the sid session claim', () => {
+      expect(resolved.sessionClaim).toBe('sid');
+    });
+
+    it('caches 1000 user agents', () => {
+      expect(resolved.userAgentCacheSize).toBe(1000);
+    });
+
+    it('uses the default user id and refresh token lookups', () => {
+      expect(resolved.getUserId).toBe(defaultUserId);
+      expect(resolved.getRefreshToken).toBe(defaultRefreshToken);
+    });
+
+    it("uses @nestjs/passport's AuthGuard('jwt') class", () => {
+      // AuthGuard() is memoised per strategy, so the default is the very class AuthGuard('jwt') returns.
+      expect(typeof resolved.authGuard).toBe('function');
+      expect(resolved.authGuard).toBe(AuthGuard('jwt'));
+      expect(resolved.authGuard).not.toBe(AuthGuard('local'));
+    });
+
+    it('resolves the same defaults from an empty object', () => {
+      const fromEmpty = resolveDeviceTrackerOptions({});
+      expect(fromEmpty.deviceIdCookie).toEqual(resolved.deviceIdCookie);
+      expect(fromEmpty.deviceIdHeader).toBe(resolved.deviceIdHeader);
+      expect(fromEmpty.sessionClaim).toBe(resolved.sessionClaim);
+      expect(fromEmpty.userAgentCacheSize).toBe(resolved.userAgentCacheSize);
+    });
+
+    it('returns a new cookie object each time, so callers cannot change the defaults', () => {
+      const first = resolveDeviceTrackerOptions();
+      const second = resolveDeviceTrackerOptions();
+      expect(first.deviceIdCookie).not.toBe(second.deviceIdCookie);
+      if (first.deviceIdCookie) first.deviceIdCookie.name = 'changed';
+      expect(resolveDeviceTrackerOptions().deviceIdCookie).toMatchObject({ name: 'device_id' });
+    });
+  });
+
+  describe('overrides', () => {
+    it('merges a partial cookie option with the other defaults', () => {
+      expect(resolveDeviceTrackerOptions({ deviceIdCookie: { name: 'did' } }).deviceIdCookie).toEqual({
+        name: 'did',
+        maxAge: FOUR_HUNDRED_DAYS_MS,
+        sameSite: 'lax',
+        path: '/',
+      });
+      expect(
+        resolveDeviceTrackerOptions({ deviceIdCookie: { secure: true, domain: 'example.com' } }).deviceIdCookie,
+      ).toEqual({
+        name: 'device_id',
+        maxAge: FOUR_HUNDRED_DAYS_MS,
+        sameSite: 'lax',
+        path: '/',
+        secure: true,
+        domain: 'example.com',
+      });
+    });
+
+    it('takes every cookie option given', () => {
+      const cookie = {
+        name: 'dev',
+        maxAge: 60_000,
+        sameSite: 'strict',
+        path: '/auth',
+        secure: false,
+        domain: 'example.org',
+      } as const;
+      expect(resolveDeviceTrackerOptions({ deviceIdCookie: cookie }).deviceIdCookie).toEqual(cookie);
+    });
+
+    it('disables the cookie with false', () => {
+      expect(resolveDeviceTrackerOptions({ deviceIdCookie: false }).deviceIdCookie).toBe(false);
+    });
+
+    it('lowercases the header name', () => {
+      expect(resolveDeviceTrackerOptions({ deviceIdHeader: 'X-Client-Device' }).deviceIdHeader).toBe('x-client-device');
+    });
+
+    it('disables the header with false', () => {
+      expect(resolveDeviceTrackerOptions({ deviceIdHeader: false }).deviceIdHeader).toBe(false);
+    });
+
+    it('can disable both header and cookie', () => {
+      const resolved = resolveDeviceTrackerOptions({ deviceIdHeader: false, deviceIdCookie: false });
+      expect(resolved.deviceIdHeader).toBe(false);
+      expect(resolved.deviceIdCookie).toBe(false);
+    });
+
+    it('takes the session claim, cache size and lookups given', () => {
+      const resolved = resolveDeviceTrackerOptions({
+        sessionClaim: 'session_id',
+        userAgentCacheSize: 5,
+        getUserId,
+        getRefreshToken,
+      });
+      expect(resolved.sessionClaim).toBe('session_id');
+      expect(resolved.userAgentCacheSize).toBe(5);
+      expect(resolved.getUserId).toBe(getUserId);
+      expect(resolved.getRefreshToken).toBe(getRefreshToken);
+    });
+
+    it('takes a guard class or instance given', () => {
+      class MyGuard implements CanActivate {
+        canActivate() {
+          return true;
+        }
+      }
+      expect(resolveDeviceTrackerOptions({ authGuard: MyGuard }).authGuard).toBe(MyGuard);
+      const instance = new MyGuard();
+      expect(resolveDeviceTrackerOptions({ authGuard: instance }).authGuard).toBe(instance);
+    });
+
+    it('falls back to the defaults for options explicitly set to undefined', () => {
+      const resolved = resolveDeviceTrackerOptions({
+        deviceIdCookie: undefined,
+        deviceIdHeader: undefined,
+        sessionClaim: undefined,
+        userAgentCacheSize: undefined,
+      });
+      expect(resolved.deviceIdCookie).toEqual({
+        name: 'device_id',
+        maxAge: FOUR_HUNDRED_DAYS_MS,
+        sameSite: 'lax',
+        path: '/',
+      });
+      expect(resolved.deviceIdHeader).toBe('x-device-id');
+      expect(resolved.sessionClaim).toBe('sid');
+      expect(resolved.userAgentCacheSize).toBe(1000);
+    });
+  });
+});
+
+describe('resolveDeviceTrackerOptions edge cases', () => {
+  it('keeps a cookie default when the override is present but undefined', () => {
+    const { deviceIdCookie } = resolveDeviceTrackerOptions({ deviceIdCookie: { name: undefined, maxAge: undefined } });
+    expect(deviceIdCookie).toMatchObject({ name: 'device_id', maxAge: 400 * 24 * 60 * 60 * 1000 });
+  });
+
+  it('accepts a user agent cache size of 0 and refuses a negative or fractional one', () => {
+    expect(resolveDeviceTrackerOptions({ userAgentCacheSize: 0 }).userAgentCacheSize).toBe(0);
+    expect(() => resolveDeviceTrackerOptions({ userAgentCacheSize: -1 })).toThrow(/userAgentCacheSize/);
+    expect(() => resolveDeviceTrackerOptions({ userAgentCacheSize: 1.5 })).toThrow(/userAgentCacheSize/);
+  });
+});
+
+describe('defaultUserId', () => {
+  it('reads user.id first', () => {
+    expect(defaultUserId(withUser({ id: 'u-1', sub: 'u-2', userId: 'u-3' }))).toBe('u-1');
+  });
+
+  it('falls back to user.sub', () => {
+    expect(defaultUserId(withUser({ sub: 'auth0|123', userId: 'u-3' }))).toBe('auth0|123');
+  });
+
+  it('falls back to user.userId', () => {
+    expect(defaultUserId(withUser({ userId: 99 }))).toBe(99);
+  });
+
+  it('skips id and sub set to null or undefined', () => {
+    expect(defaultUserId(withUser({ id: null, sub: undefined, userId: 'u-3' }))).toBe('u-3');
+  });
+
+  it('returns numeric ids as numbers', () => {
+    expect(defaultUserId(withUser({ id: 42 }))).toBe(42);
+    expect(defaultUserId(withUser({ id: 0 }))).toBe(0);
+  });
+
+  it('ignores ids that are neither strings nor numbers', () => {
+    expect(defaultUserId(withUser({ id: { value: 1 } }))).toBeUndefined();
+    expect(defaultUserId(withUser({ id: true }))).toBeUndefined();
+    expect(defaultUserId(withUser({ sub: ['a'] }))).toBeUndefined();
+    expect(defaultUserId(withUser({ userId: 10n }))).toBeUndefined();
+  });
+
+  it('falls back past an unusable id to the next field', () => {
+    expect(defaultUserId(withUser({ id: '', sub: 'abc' }))).toBe('abc');
+    expect(defaultUserId(withUser({ id: {}, sub: 'abc' }))).toBe('abc');
+  });
+
+  it('returns undefined when there is no user', () => {
+    expect(defaultUserId({ headers: {} })).toBeUndefined();
+    expect(defaultUserId(withUser(null))).toBeUndefined();
+    expect(defaultUserId(withUser('alice'))).toBeUndefined();
+    expect(defaultUserId(withUser({}))).toBeUndefined();
+  });
+});
+
+describe('defaultRefreshToken', () => {
+  it('reads refresh_token', () => {
+    expect(defaultRefreshToken({ access_token: 'a', refresh_token: 'r1' })).toBe('r1');
+  });
+
+  it('reads refreshToken', () => {
+    expect(defaultRefreshToken({ accessToken: 'a', refreshToken: 'r2' })).toBe('r2');
+  });
+
+  it('prefers refresh_token over refreshToken', () => {
+    expect(defaultRefreshToken({ refresh_token: 'snake', refreshToken: 'camel' })).toBe('snake');
+    expect(defaultRefreshToken({ refresh_token: null, refreshToken: 'camel' })).toBe('camel');
+  });
+
+  it('returns undefined for a token that is not a string', () => {
+    expect(defaultRefreshToken({ refresh_token: 123 })).toBeUndefined();
+    expect(defaultRefreshToken({ refreshToken: { token: 'r' } })).toBeUndefined();
+  });
+
+  it('returns undefined when the result holds no token', () => {
+    expect(defaultRefreshToken({ access_token: 'a' })).toBeUndefined();
+    expect(defaultRefreshToken({})).toBeUndefined();
+  });
+
+  it('returns undefined for results that are not objects', () => {
+    expect(defaultRefreshToken(undefined)).toBeUndefined();
+    expect(defaultRefreshToken(null)).toBeUndefined();
+    expect(defaultRefreshToken('refresh-token')).toBeUndefined();
+    expect(defaultRefreshToken(42)).toBeUndefined();
+  });
+});
+
+describe('normaliseUserId', () => {
+  it('returns a string id as it is', () => {
+    expect(normaliseUserId('user-1')).toBe('user-1');
+    expect(normaliseUserId('a')).toBe('a');
+  });
+
+  it('turns numbers into strings', () => {
+    expect(normaliseUserId(42)).toBe('42');
+    expect(normaliseUserId(0)).toBe('0');
+    expect(normaliseUserId(-7)).toBe('-7');
+    expect(normaliseUserId(Number.MAX_SAFE_INTEGER)).toBe('9007199254740991');
+  });
+
+  it('returns undefined for NaN and infinities', () => {
+    expect(normaliseUserId(Number.NaN)).toBeUndefined();
+    expect(normaliseUserId(Number.POSITIVE_INFINITY)).toBeUndefined();
+    expect(normaliseUserId(Number.NEGATIVE_INFINITY)).toBeUndefined();
+  });
+
+  it('returns undefined for an empty string', () => {
+    expect(normaliseUserId('')).toBeUndefined();
+  });
+
+  it('accepts 128 characters and rejects 129', () => {
+    expect(normaliseUserId('x'.repeat(128))).toBe('x'.repeat(128));
+    expect(normaliseUserId('x'.repeat(129))).toBeUndefined();
+  });
+
+  it('returns undefined for null and undefined', () => {
+    expect(normaliseUserId(null)).toBeUndefined();
+    expect(normaliseUserId(undefined)).toBeUndefined();
+  });
+});

@@ -2,6 +2,7 @@ import { BadRequestException, type INestApplication, NotFoundException, Unauthor
 import { Test } from '@nestjs/testing';
 import { JwtService } from '@nestjs/jwt';
 import { Device, DeviceService, DeviceTrackerModule, type DeviceRequest } from 'nestjs-device-tracker';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
@@ -38,8 +39,11 @@ describe(`DeviceService used directly by the host (${TEST_DB})`, () => {
   });
 
   it('lists most recently seen first', async () => {
+    // Timestamps have millisecond precision; the pauses keep the three steps apart.
     const older = await service.track(fromDevice(), 'u', 'jti-a');
+    await sleep(10);
     const newer = await service.track(fromDevice(), 'u', 'jti-b');
+    await sleep(10);
     await service.rotateRefreshToken('jti-a', 'jti-c');
 
     expect((await service.list('u')).map((device) => device.id)).toEqual([older.id, newer.id]);

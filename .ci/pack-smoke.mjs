@@ -54,7 +54,7 @@ try {
   assert.equal(loggedOut.body.isActive, false);
   const refused = await call('POST', '/auth/refresh', { body: { refresh_token: second.body.refresh_token } });
   assert.equal(refused.status, 401);
-  console.log('pack smoke test: 1 passed, 0 failed');
+  console.log('smoke: 1 passed, 0 failed');
 } finally {
   app.kill();
 }

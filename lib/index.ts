@@ -10,7 +10,6 @@ export {
 export { DEVICES_TABLE } from './device-tracker.constants.js';
 export { DevicesController } from './devices.controller.js';
 export { toDeviceView, type DeviceView } from './device-view.js';
-export { DeviceTrackerAuthGuard } from './guards/device-tracker-auth.guard.js';
 export { TrackDeviceInterceptor } from './interceptors/track-device.interceptor.js';
 export type * from './interfaces/index.js';
 export { CreateDeviceTrackerDevices1764000000000, DEVICE_TRACKER_MIGRATIONS } from './migrations/index.js';

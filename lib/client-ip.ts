@@ -1,6 +1,9 @@
 import { isIP } from 'node:net';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 
+/** Longest textual IP address: an IPv4-mapped IPv6 address written out in full. */
+export const MAX_IP_LENGTH = 45;
+
 /**
  * The client's IP address as the platform resolved it. `request.ip` honours Express's `trust proxy` and Fastify's
  * `trustProxy`, so `X-Forwarded-For` counts only when the app trusts the proxy that set it; the raw header is never
@@ -11,5 +14,6 @@ export function clientIp(request: DeviceRequest): string | null {
   if (!address) return null;
   const mapped = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : undefined;
   if (mapped && isIP(mapped) === 4) return mapped;
-  return isIP(address) ? address : null;
+  // A zone id (`fe80::1%eth0`) can make a valid IPv6 address longer than any stored one.
+  return isIP(address) && address.length <= MAX_IP_LENGTH ? address : null;
 }

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { currentDeviceId, isDeviceId, presentedDeviceId, writeDeviceId, type DeviceResponse } from './device-id.js';
+import {
+  currentDeviceId,
+  normaliseDeviceId,
+  presentedDeviceId,
+  writeDeviceId,
+  type DeviceResponse,
+} from './device-id.js';
 import { resolveDeviceTrackerOptions } from './device-tracker.options.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 
@@ -53,12 +59,13 @@ function attributesOf(setCookie: string): string[] {
   return setCookie.split('; ').slice(1);
 }
 
-describe('isDeviceId', () => {
-  it('accepts UUIDs in lower and upper case', () => {
-    expect(isDeviceId(DEVICE_ID)).toBe(true);
-    expect(isDeviceId(DEVICE_ID.toUpperCase())).toBe(true);
-    expect(isDeviceId(randomUUID())).toBe(true);
-    expect(isDeviceId('00000000-0000-0000-0000-000000000000')).toBe(true);
+describe('normaliseDeviceId', () => {
+  it('accepts UUIDs and gives them in lower case', () => {
+    expect(normaliseDeviceId(DEVICE_ID)).toBe(DEVICE_ID);
+    expect(normaliseDeviceId(DEVICE_ID.toUpperCase())).toBe(DEVICE_ID);
+    const id = randomUUID();
+    expect(normaliseDeviceId(id)).toBe(id);
+    expect(normaliseDeviceId('00000000-0000-0000-0000-000000000000')).toBe('00000000-0000-0000-0000-000000000000');
   });
 
   it.each([
@@ -74,15 +81,21 @@ describe('isDeviceId', () => {
     `${DEVICE_ID}, ${COOKIE_ID}`,
     "b3c1f0a2-6d4e-4f8a-9c7b-1e2d3f4a5b6c' OR '1'='1",
   ])('rejects the string %j', (value) => {
-    expect(isDeviceId(value)).toBe(false);
+    expect(normaliseDeviceId(value)).toBeUndefined();
   });
 
   it.each([undefined, null, 42, {}, [DEVICE_ID], new String(DEVICE_ID)])('rejects the non-string %j', (value) => {
-    expect(isDeviceId(value)).toBe(false);
+    expect(normaliseDeviceId(value)).toBeUndefined();
   });
 });
 
 describe('presentedDeviceId', () => {
+  it('gives an upper-case id in canonical lower case', () => {
+    expect(presentedDeviceId(request({ headers: { 'x-device-id': HEADER_ID.toUpperCase() } }), defaults)).toBe(
+      HEADER_ID,
+    );
+  });
+
   it('reads the device id header', () => {
     expect(presentedDeviceId(request({ headers: { 'x-device-id': HEADER_ID } }), defaults)).toBe(HEADER_ID);
   });

@@ -12,8 +12,9 @@ export interface DeviceResponse {
   header?(name: string, value: string): unknown;
 }
 
-export function isDeviceId(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
+/** The device id in canonical (lower-case) form, or `undefined` when `value` is not a UUID. */
+export function normaliseDeviceId(value: unknown): string | undefined {
+  return typeof value === 'string' && UUID.test(value) ? value.toLowerCase() : undefined;
 }
 
 function cookieValue(request: DeviceRequest, name: string): string | undefined {
@@ -28,10 +29,9 @@ function cookieValue(request: DeviceRequest, name: string): string | undefined {
  */
 export function presentedDeviceId(request: DeviceRequest, options: ResolvedDeviceTrackerOptions): string | undefined {
   const header = options.deviceIdHeader ? request.headers[options.deviceIdHeader] : undefined;
-  const fromHeader = Array.isArray(header) ? header[0] : header;
-  if (isDeviceId(fromHeader)) return fromHeader;
-  const fromCookie = options.deviceIdCookie ? cookieValue(request, options.deviceIdCookie.name) : undefined;
-  return isDeviceId(fromCookie) ? fromCookie : undefined;
+  const fromHeader = normaliseDeviceId(Array.isArray(header) ? header[0] : header);
+  if (fromHeader) return fromHeader;
+  return options.deviceIdCookie ? normaliseDeviceId(cookieValue(request, options.deviceIdCookie.name)) : undefined;
 }
 
 /**
@@ -40,8 +40,7 @@ export function presentedDeviceId(request: DeviceRequest, options: ResolvedDevic
  */
 export function currentDeviceId(request: DeviceRequest, options: ResolvedDeviceTrackerOptions): string | undefined {
   const user = request.user as Record<string, unknown> | undefined;
-  const claim = user?.[options.sessionClaim];
-  return isDeviceId(claim) ? claim : presentedDeviceId(request, options);
+  return normaliseDeviceId(user?.[options.sessionClaim]) ?? presentedDeviceId(request, options);
 }
 
 function isSecure(request: DeviceRequest): boolean {

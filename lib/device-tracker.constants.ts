@@ -15,3 +15,6 @@ export const DEVICE_TRACKER_OPTIONS = Symbol('DEVICE_TRACKER_OPTIONS');
 
 /** Default path of the devices controller. */
 export const DEFAULT_DEVICES_PATH = 'devices';
+
+/** Injection token of the guard instance the devices controller delegates to. Internal. */
+export const DEVICES_AUTH_GUARD = Symbol('DEVICES_AUTH_GUARD');

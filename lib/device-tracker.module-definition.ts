@@ -12,11 +12,16 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
     .setFactoryMethodName('createDeviceTrackerOptions')
     .setExtras<DeviceTrackerModuleExtras>(
       { isGlobal: true, path: DEFAULT_DEVICES_PATH },
-      (definition, { isGlobal, path }) => ({
-        ...definition,
-        global: isGlobal,
-        controllers: path === false ? [] : [devicesControllerAt(path ?? DEFAULT_DEVICES_PATH)],
-      }),
+      (definition, { isGlobal, path = DEFAULT_DEVICES_PATH }) => {
+        if (path !== false && (typeof path !== 'string' || !path.trim())) {
+          throw new Error('DeviceTrackerModule: path must be a non-empty string, or false to mount no routes');
+        }
+        return {
+          ...definition,
+          global: isGlobal,
+          controllers: path === false ? [] : [devicesControllerAt(path)],
+        };
+      },
     )
     .build();
 

@@ -1,6 +1,7 @@
 import type { CanActivate, Type } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
+import { normaliseUserId } from './user-id.js';
 import type {
   DeviceIdCookieOptions,
   DeviceTrackerModuleOptions,
@@ -49,29 +50,46 @@ function withDefaults<T extends object>(defaults: T, overrides: Partial<T> = {})
   return { ...defaults, ...Object.fromEntries(defined) };
 }
 
-/** Normalises a user id to the string the entity stores; `undefined` when there is no usable id. */
-export function normaliseUserId(id: string | number | undefined | null): string | undefined {
-  if (typeof id === 'number') return Number.isFinite(id) ? String(id) : undefined;
-  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+/** RFC 9110 token: what a header or cookie name may be made of. */
+const TOKEN = /^[!#$%&'*+.^_`|~\w-]+$/;
+
+function invalid(message: string): never {
+  throw new Error(`DeviceTrackerModule: ${message}`);
 }
 
-/** The one place defaults are applied. */
+function resolveCookie(cookie: DeviceIdCookieOptions | undefined): ResolvedCookieOptions {
+  const resolved = withDefaults<ResolvedCookieOptions>(
+    { name: 'device_id', maxAge: FOUR_HUNDRED_DAYS_MS, sameSite: 'lax', path: '/' },
+    cookie,
+  );
+  if (!TOKEN.test(resolved.name)) invalid(`deviceIdCookie.name is not a valid cookie name (${resolved.name})`);
+  if (!Number.isFinite(resolved.maxAge) || resolved.maxAge < 0) {
+    invalid(`deviceIdCookie.maxAge must be a number of milliseconds >= 0 (got ${resolved.maxAge})`);
+  }
+  if (resolved.sameSite === 'none') {
+    // Browsers drop a SameSite=None cookie that is not Secure.
+    if (resolved.secure === false) invalid('deviceIdCookie.sameSite "none" needs secure cookies');
+    resolved.secure = true;
+  }
+  return resolved;
+}
+
+function resolveHeader(header: string | false | undefined): string | false {
+  if (header === false) return false;
+  const name = (header ?? 'x-device-id').toLowerCase();
+  return TOKEN.test(name) ? name : invalid(`deviceIdHeader is not a valid header name (${name})`);
+}
+
+/** The one place defaults are applied and options are checked, so a bad option fails the start, not a login. */
 export function resolveDeviceTrackerOptions(options: DeviceTrackerModuleOptions = {}): ResolvedDeviceTrackerOptions {
-  const cookie = options.deviceIdCookie;
   const cacheSize = options.userAgentCacheSize ?? 1000;
   if (!Number.isInteger(cacheSize) || cacheSize < 0) {
-    throw new Error(`DeviceTrackerModule: userAgentCacheSize must be a whole number >= 0 (got ${cacheSize})`);
+    invalid(`userAgentCacheSize must be a whole number >= 0 (got ${cacheSize})`);
   }
   return {
     authGuard: options.authGuard ?? AuthGuard('jwt'),
-    deviceIdCookie:
-      cookie === false
-        ? false
-        : withDefaults<ResolvedCookieOptions>(
-            { name: 'device_id', maxAge: FOUR_HUNDRED_DAYS_MS, sameSite: 'lax', path: '/' },
-            cookie,
-          ),
-    deviceIdHeader: options.deviceIdHeader === false ? false : (options.deviceIdHeader ?? 'x-device-id').toLowerCase(),
+    deviceIdCookie: options.deviceIdCookie === false ? false : resolveCookie(options.deviceIdCookie),
+    deviceIdHeader: resolveHeader(options.deviceIdHeader),
     sessionClaim: options.sessionClaim ?? 'sid',
     getUserId: options.getUserId ?? defaultUserId,
     getRefreshToken: options.getRefreshToken ?? defaultRefreshToken,

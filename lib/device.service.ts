@@ -3,10 +3,11 @@ import { BadRequestException, Inject, Injectable, NotFoundException, Unauthorize
 import { InjectRepository } from '@nestjs/typeorm';
 import { Not, type Repository } from 'typeorm';
 import { clientIp } from './client-ip.js';
-import { currentDeviceId, isDeviceId, presentedDeviceId } from './device-id.js';
+import { currentDeviceId, normaliseDeviceId, presentedDeviceId } from './device-id.js';
 import { Device } from './device.entity.js';
 import { DEVICE_TRACKER_OPTIONS } from './device-tracker.constants.js';
-import { normaliseUserId, type ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
+import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
+import { normaliseUserId } from './user-id.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 import { refreshTokenId } from './refresh-token-id.js';
 import { UserAgentParser } from './user-agent.js';
@@ -59,18 +60,21 @@ export class DeviceService {
 
   /** The user's devices, most recently seen first. */
   async list(userId: UserId): Promise<Device[]> {
-    return this.devices.find({
-      where: { userId: this.owner(userId) },
+    const owner = this.owner(userId);
+    const devices = await this.devices.find({
+      where: { userId: owner },
       order: { lastSeenAt: 'DESC', createdAt: 'DESC', id: 'ASC' },
     });
+    return devices.filter((device) => device.userId === owner);
   }
 
   /** @throws NotFoundException when the device does not exist or belongs to someone else (the same answer). */
   async findOne(userId: UserId, deviceId: string): Promise<Device> {
-    const device = isDeviceId(deviceId)
-      ? await this.devices.findOneBy({ id: deviceId, userId: this.owner(userId) })
-      : null;
-    if (!device) throw new NotFoundException('Device not found');
+    const owner = this.owner(userId);
+    const id = normaliseDeviceId(deviceId);
+    const device = id ? await this.devices.findOneBy({ id, userId: owner }) : null;
+    // Compared again here because a case-insensitive collation (MySQL's default) would match 'Alice' to 'alice'.
+    if (device?.userId !== owner) throw new NotFoundException('Device not found');
     return device;
   }
 
@@ -81,18 +85,18 @@ export class DeviceService {
    * @throws NotFoundException when the device does not exist or belongs to someone else.
    */
   async logout(userId: UserId, deviceId: string): Promise<Device> {
-    const owner = this.owner(userId);
-    if (isDeviceId(deviceId)) {
-      await this.devices.update({ id: deviceId, userId: owner, isActive: true }, this.loggedOut());
-    }
-    return this.findOne(owner, deviceId);
+    const device = await this.findOne(userId, deviceId);
+    if (!device.isActive) return device;
+    await this.devices.update({ id: device.id, isActive: true }, this.loggedOut());
+    return this.devices.findOneByOrFail({ id: device.id });
   }
 
   /** Logs out every active device of the user except `keepDeviceId`. Returns how many were logged out. */
   async logoutOthers(userId: UserId, keepDeviceId: string): Promise<number> {
-    if (!isDeviceId(keepDeviceId)) throw new BadRequestException('The device to keep must be given by its id');
+    const keep = normaliseDeviceId(keepDeviceId);
+    if (!keep) throw new BadRequestException('The device to keep must be given by its id');
     const { affected } = await this.devices.update(
-      { userId: this.owner(userId), isActive: true, id: Not(keepDeviceId) },
+      { userId: this.owner(userId), isActive: true, id: Not(keep) },
       this.loggedOut(),
     );
     return affected ?? 0;

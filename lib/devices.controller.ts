@@ -5,7 +5,6 @@ import {
   HttpCode,
   Inject,
   Param,
-  ParseUUIDPipe,
   Post,
   Req,
   UnauthorizedException,
@@ -13,15 +12,13 @@ import {
   type Type,
 } from '@nestjs/common';
 import { DEFAULT_DEVICES_PATH, DEVICE_TRACKER_OPTIONS } from './device-tracker.constants.js';
-import { normaliseUserId, type ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
+import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
+import { normaliseUserId } from './user-id.js';
 import { toDeviceView, type DeviceView } from './device-view.js';
 import { DeviceService } from './device.service.js';
 import { DeviceTrackerAuthGuard } from './guards/device-tracker-auth.guard.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
-
-const deviceIdPipe = new ParseUUIDPipe({
-  exceptionFactory: () => new BadRequestException('Device id must be a UUID'),
-});
+import { ParseDeviceIdPipe } from './pipes/parse-device-id.pipe.js';
 
 /** The caller's own devices: list them, log one out, log out all the others. */
 @Controller(DEFAULT_DEVICES_PATH)
@@ -53,7 +50,7 @@ export class DevicesController {
 
   @Post(':id/logout')
   @HttpCode(200)
-  async logout(@Req() request: DeviceRequest, @Param('id', deviceIdPipe) id: string): Promise<DeviceView> {
+  async logout(@Req() request: DeviceRequest, @Param('id', ParseDeviceIdPipe) id: string): Promise<DeviceView> {
     const device = await this.devices.logout(this.userId(request), id);
     return toDeviceView(device, this.devices.currentDeviceId(request));
   }
@@ -70,7 +67,5 @@ export function devicesControllerAt(path: string): Type<DevicesController> {
   if (path === DEFAULT_DEVICES_PATH) return DevicesController;
   @Controller(path)
   class PathDevicesController extends DevicesController {}
-  // Keeps the familiar name in Nest's route log.
-  Object.defineProperty(PathDevicesController, 'name', { value: DevicesController.name });
   return PathDevicesController;
 }

@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto';
 
 const JWT_SHAPE = /^[\w-]+\.([\w-]+)\.[\w-]*$/;
-const MAX_ID_LENGTH = 255;
 
-function digest(value: string): string {
-  return `sha256:${createHash('sha256').update(value).digest('hex')}`;
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
 }
 
 /**
- * The id under which a refresh token is stored: its `jti` claim when given a signed JWT, the value itself when given
- * a jti. A JWT without a `jti` (or an over-long id) is stored as its SHA-256 digest, so it can still be revoked and
- * the token itself is never written to the database.
+ * The id under which a refresh token is stored: the SHA-256 (hex) of its `jti` claim when given a signed JWT, of the
+ * value itself when given a jti, and of the whole token for a JWT without a `jti` or an opaque token. A token and its
+ * jti therefore map to the same id, and the table never holds anything a client could present.
  *
  * The token's signature is not checked here: the host issued it (login) or verified it (refresh) before handing it
  * over.
@@ -21,7 +20,7 @@ export function refreshTokenId(tokenOrJti: string): string {
   const value = tokenOrJti.trim();
   if (!value) throw new Error('Refresh token is empty');
   const payloadSegment = JWT_SHAPE.exec(value)?.[1];
-  if (payloadSegment === undefined) return value.length > MAX_ID_LENGTH ? digest(value) : value;
+  if (payloadSegment === undefined) return sha256(value);
 
   let payload: unknown;
   try {
@@ -33,5 +32,5 @@ export function refreshTokenId(tokenOrJti: string): string {
     throw new Error('Refresh token looks like a JWT but its payload is not an object');
   }
   const { jti } = payload as { jti?: unknown };
-  return typeof jti === 'string' && jti && jti.length <= MAX_ID_LENGTH ? jti : digest(value);
+  return sha256(typeof jti === 'string' && jti ? jti : value);
 }

@@ -57,11 +57,12 @@ function describe(userAgent: string): UserAgentInfo {
   // Some platforms (Tizen, KaiOS) report the same name for browser and OS: say it once.
   const deviceName = browser && osName && osName !== browserName ? `${browser} on ${osName}` : (browser ?? osName);
 
+  // Catch-all parsing can take any product token as the browser name: cap every field at its column's size.
   return {
     ...unknown,
-    deviceName: deviceName || UNKNOWN_DEVICE_NAME,
-    browser: browserName ?? null,
-    os: osName ?? null,
+    deviceName: (deviceName || UNKNOWN_DEVICE_NAME).slice(0, 255),
+    browser: browserName?.slice(0, 64) ?? null,
+    os: osName?.slice(0, 64) ?? null,
     deviceType,
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { BadRequestException, type INestApplication, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { JwtService } from '@nestjs/jwt';
@@ -10,6 +11,7 @@ import { TEST_DB } from './support/database.js';
 
 const jwt = new JwtService({ secret: 'service-spec' });
 const refreshToken = (jti: string) => jwt.sign({ sub: 'u' }, { jwtid: jti });
+const storedId = (jti: string) => createHash('sha256').update(jti).digest('hex');
 const fromDevice = (headers: DeviceRequest['headers'] = {}, ip = '192.0.2.10'): DeviceRequest => ({ headers, ip });
 
 describe(`DeviceService used directly by the host (${TEST_DB})`, () => {
@@ -34,7 +36,12 @@ describe(`DeviceService used directly by the host (${TEST_DB})`, () => {
 
     expect(again.id).toBe(first.id);
     expect(await service.list(7)).toEqual([
-      expect.objectContaining({ id: first.id, userId: '7', ipAddress: '2001:db8::5', refreshTokenJti: 'jti-2' }),
+      expect.objectContaining({
+        id: first.id,
+        userId: '7',
+        ipAddress: '2001:db8::5',
+        refreshTokenJti: storedId('jti-2'),
+      }),
     ]);
   });
 
@@ -66,7 +73,7 @@ describe(`DeviceService used directly by the host (${TEST_DB})`, () => {
     const device = await service.track(fromDevice(), 'u', 'jti-1');
 
     const rotated = await service.rotateRefreshToken(refreshToken('jti-1'), refreshToken('jti-2'));
-    expect(rotated).toMatchObject({ id: device.id, refreshTokenJti: 'jti-2' });
+    expect(rotated).toMatchObject({ id: device.id, refreshTokenJti: storedId('jti-2') });
     await expect(service.rotateRefreshToken('jti-1', 'jti-3')).rejects.toBeInstanceOf(UnauthorizedException);
 
     await service.logout('u', device.id);
@@ -79,7 +86,7 @@ describe(`DeviceService used directly by the host (${TEST_DB})`, () => {
     await service.logout('u', device.id);
     const back = await service.track(fromDevice({ 'x-device-id': device.id }), 'u', 'jti-2');
 
-    expect(back).toMatchObject({ id: device.id, isActive: true, revokedAt: null, refreshTokenJti: 'jti-2' });
+    expect(back).toMatchObject({ id: device.id, isActive: true, revokedAt: null, refreshTokenJti: storedId('jti-2') });
   });
 
   it("keeps users apart: another user's device is not found, not changed", async () => {

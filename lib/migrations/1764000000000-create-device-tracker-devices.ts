@@ -20,6 +20,9 @@ export class CreateDeviceTrackerDevices1764000000000 implements MigrationInterfa
       length: String(length),
       isNullable,
     });
+    // MySQL's default collations compare case- and trailing-space-insensitively: 'Alice' would own 'alice''s devices.
+    const isMysql = ['mysql', 'mariadb'].includes(driver.options.type);
+    const exact = isMysql ? { charset: 'utf8mb4', collation: 'utf8mb4_bin' } : {};
     const time = (name: string, isNullable = false) => ({ name, type: date, precision: 3, isNullable });
 
     await queryRunner.createTable(
@@ -27,7 +30,7 @@ export class CreateDeviceTrackerDevices1764000000000 implements MigrationInterfa
         name: TABLE,
         columns: [
           { name: 'id', type: driver.normalizeType({ type: 'uuid' }), isPrimary: true },
-          text('user_id', 128),
+          { ...text('user_id', 128), ...exact },
           text('user_agent', 512),
           text('device_name', 255),
           text('browser', 64, true),

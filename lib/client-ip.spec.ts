@@ -74,4 +74,9 @@ describe('clientIp', () => {
     expect(clientIp(request({ headers, socket: { remoteAddress: '10.1.2.3' } }))).toBe('10.1.2.3');
     expect(clientIp(request({ headers }))).toBeNull();
   });
+
+  it('drops an IPv6 address whose zone id makes it longer than any stored address', () => {
+    expect(clientIp({ headers: {}, ip: `fe80::1%${'e'.repeat(60)}` })).toBeNull();
+    expect(clientIp({ headers: {}, ip: 'fe80::1%eth0' })).toBe('fe80::1%eth0');
+  });
 });

@@ -179,6 +179,27 @@ describe('resolveDeviceTrackerOptions edge cases', () => {
   });
 });
 
+describe('resolveDeviceTrackerOptions checks', () => {
+  it.each([
+    [{ deviceIdCookie: { name: 'bad name' } }, /deviceIdCookie.name/],
+    [{ deviceIdCookie: { name: 'a;b' } }, /deviceIdCookie.name/],
+    [{ deviceIdCookie: { maxAge: Number.NaN } }, /deviceIdCookie.maxAge/],
+    [{ deviceIdCookie: { maxAge: -1 } }, /deviceIdCookie.maxAge/],
+    [{ deviceIdCookie: { sameSite: 'none', secure: false } }, /needs secure/],
+    [{ deviceIdHeader: 'x device' }, /deviceIdHeader/],
+    [{ deviceIdHeader: '' }, /deviceIdHeader/],
+  ] as const)('refuses %j at start-up', (options, message) => {
+    expect(() => resolveDeviceTrackerOptions(options)).toThrow(message);
+  });
+
+  it('makes a SameSite=None cookie Secure, since browsers drop it otherwise', () => {
+    expect(resolveDeviceTrackerOptions({ deviceIdCookie: { sameSite: 'none' } }).deviceIdCookie).toMatchObject({
+      sameSite: 'none',
+      secure: true,
+    });
+  });
+});
+
 describe('defaultUserId', () => {
   it('reads user.id first', () => {
     expect(defaultUserId(withUser({ id: 'u-1', sub: 'u-2', userId: 'u-3' }))).toBe('u-1');

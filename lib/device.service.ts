@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Not, type Repository } from 'typeorm';
+import { In, Not, type Repository } from 'typeorm';
 import { clientIp } from './client-ip.js';
 import { currentDeviceId, normaliseDeviceId, presentedDeviceId } from './device-id.js';
 import { Device } from './device.entity.js';
@@ -48,10 +48,11 @@ export class DeviceService {
     };
 
     const presented = presentedDeviceId(request, this.options);
-    if (presented) {
-      // Matching on the owner too means a forged or stolen id of another user's device just makes a new device.
-      const { affected } = await this.devices.update({ id: presented, userId: owner }, login);
-      if (affected) return this.devices.findOneByOrFail({ id: presented });
+    const existing = presented ? await this.devices.findOneBy({ id: presented }) : null;
+    // Only the owner's own device is updated: a forged or stolen id of another user's device makes a new device.
+    if (existing && this.owns(existing, owner)) {
+      await this.devices.update({ id: existing.id }, login);
+      return this.devices.merge(existing, login);
     }
     const device = this.devices.create({ id: randomUUID(), userId: owner, createdAt: now, ...login });
     await this.devices.insert(device);
@@ -65,7 +66,7 @@ export class DeviceService {
       where: { userId: owner },
       order: { lastSeenAt: 'DESC', createdAt: 'DESC', id: 'ASC' },
     });
-    return devices.filter((device) => device.userId === owner);
+    return devices.filter((device) => this.owns(device, owner));
   }
 
   /** @throws NotFoundException when the device does not exist or belongs to someone else (the same answer). */
@@ -73,8 +74,7 @@ export class DeviceService {
     const owner = this.owner(userId);
     const id = normaliseDeviceId(deviceId);
     const device = id ? await this.devices.findOneBy({ id, userId: owner }) : null;
-    // Compared again here because a case-insensitive collation (MySQL's default) would match 'Alice' to 'alice'.
-    if (device?.userId !== owner) throw new NotFoundException('Device not found');
+    if (!device || !this.owns(device, owner)) throw new NotFoundException('Device not found');
     return device;
   }
 
@@ -95,10 +95,14 @@ export class DeviceService {
   async logoutOthers(userId: UserId, keepDeviceId: string): Promise<number> {
     const keep = normaliseDeviceId(keepDeviceId);
     if (!keep) throw new BadRequestException('The device to keep must be given by its id');
-    const { affected } = await this.devices.update(
-      { userId: this.owner(userId), isActive: true, id: Not(keep) },
-      this.loggedOut(),
-    );
+    const owner = this.owner(userId);
+    const others = await this.devices.find({
+      select: { id: true, userId: true },
+      where: { userId: owner, isActive: true, id: Not(keep) },
+    });
+    const ids = others.filter((device) => this.owns(device, owner)).map((device) => device.id);
+    if (ids.length === 0) return 0;
+    const { affected } = await this.devices.update({ id: In(ids), isActive: true }, this.loggedOut());
     return affected ?? 0;
   }
 
@@ -139,6 +143,14 @@ export class DeviceService {
     const owner = normaliseUserId(userId);
     if (owner === undefined) throw new BadRequestException('A user id must be a non-empty string or a number');
     return owner;
+  }
+
+  /**
+   * Compares owners exactly. The database is asked first, but MySQL's collations compare without regard to case or
+   * trailing spaces unless the column was made binary, so a row for 'alice' could come back for 'Alice '.
+   */
+  private owns(device: Pick<Device, 'userId'>, owner: string): boolean {
+    return device.userId === owner;
   }
 
   private tryRefreshTokenId(tokenOrJti: string): string | undefined {

@@ -233,6 +233,19 @@ describe('describeUserAgent on platforms that name browser and OS alike', () => 
   });
 });
 
+describe('describeUserAgent field sizes', () => {
+  it('caps every field at its column size, whatever the agent claims', () => {
+    const longProduct = describeUserAgent(`${'A'.repeat(100)}/1.0 (x)`);
+    const longVersion = describeUserAgent(`Chrome/${'9'.repeat(300)}`);
+    for (const info of [longProduct, longVersion]) {
+      expect(info.deviceName.length).toBeLessThanOrEqual(255);
+      expect((info.browser ?? '').length).toBeLessThanOrEqual(64);
+      expect((info.os ?? '').length).toBeLessThanOrEqual(64);
+    }
+    expect(longVersion.deviceName.startsWith('Chrome 999')).toBe(true);
+  });
+});
+
 describe('UserAgentParser without a cache', () => {
   it('parses every time when the cache size is 0', () => {
     const parser = new UserAgentParser(0);

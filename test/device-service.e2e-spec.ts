@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { BadRequestException, type INestApplication, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { JwtService } from '@nestjs/jwt';
@@ -97,6 +97,26 @@ describe(`DeviceService used directly by the host (${TEST_DB})`, () => {
     await expect(service.logout('intruder', 'not-a-uuid')).rejects.toBeInstanceOf(NotFoundException);
     expect(await service.logoutOthers('intruder', theirs.id)).toBe(0);
     expect(await service.isRefreshTokenActive('jti-owner')).toBe(true);
+  });
+
+  it('treats user ids that differ only in case or trailing spaces as different users', async () => {
+    const alice = await service.track(fromDevice(), 'alice', 'jti-alice');
+
+    for (const lookalike of ['ALICE', 'Alice', 'alice ']) {
+      expect(await service.list(lookalike)).toEqual([]);
+      await expect(service.logout(lookalike, alice.id)).rejects.toBeInstanceOf(NotFoundException);
+      expect(await service.logoutOthers(lookalike, randomUUID())).toBe(0);
+    }
+    expect(await service.isRefreshTokenActive('jti-alice')).toBe(true);
+  });
+
+  it('accepts device ids in any case', async () => {
+    const device = await service.track(fromDevice(), 'u', 'jti-1');
+    const again = await service.track(fromDevice({ 'x-device-id': device.id.toUpperCase() }), 'u', 'jti-2');
+
+    expect(again.id).toBe(device.id);
+    expect(await service.logoutOthers('u', device.id.toUpperCase())).toBe(0);
+    expect(await service.logout('u', device.id.toUpperCase())).toMatchObject({ id: device.id, isActive: false });
   });
 
   it('rejects unusable arguments with 400s', async () => {

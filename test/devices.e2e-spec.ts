@@ -145,6 +145,15 @@ describe(`devices endpoints of the sample app (${TEST_DB})`, () => {
       expect(bob).toMatchObject({ userAgent: '', deviceName: 'Unknown device', deviceType: 'unknown' });
     });
 
+    it.each([
+      ['a long product token', `${'A'.repeat(100)}/1.0 (compatible)`],
+      ['a huge version number', `Mozilla/5.0 Chrome/${'9'.repeat(300)}`],
+    ])('tracks an agent with %s and keeps its refresh token usable', async (_label, userAgent) => {
+      const alice = await login('alice', { userAgent });
+      expect(alice.deviceId).toMatch(/^[0-9a-f-]{36}$/);
+      await refresh(alice.refresh).expect(200);
+    });
+
     it('ignores X-Forwarded-For from a proxy the app does not trust', async () => {
       await login('alice', { headers: { 'x-forwarded-for': '203.0.113.7' } });
       expect((await devices.findOneByOrFail({ userId: '1' })).ipAddress).toBe('127.0.0.1');
@@ -234,6 +243,15 @@ describe(`devices endpoints of the sample app (${TEST_DB})`, () => {
       expect(theirs.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'Device not found' });
       expect(await devices.findOneByOrFail({ id: bob.deviceId })).toEqual(before);
       await refresh(bob.refresh).expect(200);
+    });
+
+    it('accepts the id in upper case', async () => {
+      const alice = await login('alice');
+      const response = await http()
+        .post(`/api/devices/${alice.deviceId.toUpperCase()}/logout`)
+        .auth(alice.access, { type: 'bearer' })
+        .expect(200);
+      expect(response.body).toMatchObject({ id: alice.deviceId, isActive: false });
     });
 
     it('answers 400 for a malformed id', async () => {

@@ -3,6 +3,7 @@ import {
   type DynamicModule,
   type ExecutionContext,
   type INestApplication,
+  Inject,
   Injectable,
   Module,
 } from '@nestjs/common';
@@ -143,6 +144,33 @@ describe(`DeviceTrackerModule configuration (${TEST_DB})`, () => {
     await request(app.getHttpServer()).get('/devices').auth(login.body.access_token, { type: 'bearer' }).expect(404);
     const devices = await app.get(DeviceService).list('erin');
     expect(devices.map((device) => device.id)).toEqual([login.headers['x-device-id']]);
+  });
+
+  it('tracks logins in a feature module that does not import it, with isGlobal: false', async () => {
+    app = await start(DeviceTrackerModule.forRoot({ isGlobal: false }));
+    const login = await loginAs('gina');
+    expect(login.headers['x-device-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('marks a SameSite=None cookie Secure even over plain HTTP', async () => {
+    app = await start(DeviceTrackerModule.forRoot({ deviceIdCookie: { sameSite: 'none' } }));
+    const login = await loginAs('hank');
+    expect(String(login.headers['set-cookie'])).toMatch(/; Secure; SameSite=None$/);
+  });
+
+  it('fails the start, not each request, when the guard cannot be built', async () => {
+    @Injectable()
+    class NeedsMissingProvider implements CanActivate {
+      constructor(@Inject('MISSING') readonly missing: unknown) {}
+      canActivate() {
+        return true;
+      }
+    }
+    await expect(start(DeviceTrackerModule.forRoot({ authGuard: NeedsMissingProvider }))).rejects.toThrow(/MISSING/);
+  });
+
+  it('refuses an empty path when the module is defined', () => {
+    expect(() => DeviceTrackerModule.forRoot({ path: ' ' })).toThrow(/path must be a non-empty string/);
   });
 
   it('keeps the login answer when the device cannot be tracked', async () => {

@@ -20,7 +20,8 @@ export class CreateDeviceTrackerDevices1764000000000 implements MigrationInterfa
       length: String(length),
       isNullable,
     });
-    // MySQL's default collations compare case- and trailing-space-insensitively: 'Alice' would own 'alice''s devices.
+    // MySQL's default collations ignore case: 'Alice' would match 'alice''s devices. (DeviceService also compares
+    // owners exactly, for trailing spaces and for tables made by `synchronize`.)
     const isMysql = ['mysql', 'mariadb'].includes(driver.options.type);
     const exact = isMysql ? { charset: 'utf8mb4', collation: 'utf8mb4_bin' } : {};
     const time = (name: string, isNullable = false) => ({ name, type: date, precision: 3, isNullable });

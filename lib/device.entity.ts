@@ -38,7 +38,7 @@ export class Device {
   @Column({ name: 'ip_address', type: String, length: 45, nullable: true })
   ipAddress!: string | null;
 
-  /** SHA-256 (hex) of the `jti` of the device's current refresh token (see `refreshTokenId`). Never returned by the API. */
+  /** SHA-256 (hex) of the `jti` of the device's current refresh token (see `refreshTokenId`). Never in the API. */
   @Index('UQ_device_tracker_devices_refresh_jti', { unique: true })
   @Column({ name: 'refresh_token_jti', type: String, length: 255, nullable: true })
   refreshTokenJti!: string | null;

@@ -55,7 +55,10 @@ export interface DeviceTrackerModuleOptions {
    * Default: `result.refresh_token ?? result.refreshToken`.
    */
   getRefreshToken?: (result: unknown) => string | undefined | null;
-  /** How many parsed user agents are kept in memory so repeated agents are not parsed again; `0` keeps none. Default: `1000`. */
+  /**
+   * How many parsed user agents are kept in memory so repeated agents are not parsed again; `0` keeps none.
+   * Default: `1000`.
+   */
   userAgentCacheSize?: number;
 }
 

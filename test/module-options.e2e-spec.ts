@@ -8,6 +8,7 @@ import {
   Module,
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   type DeviceTrackerModuleOptions,
   type DeviceTrackerOptionsFactory,
@@ -166,7 +167,14 @@ describe(`DeviceTrackerModule configuration (${TEST_DB})`, () => {
         return true;
       }
     }
-    await expect(start(DeviceTrackerModule.forRoot({ authGuard: NeedsMissingProvider }))).rejects.toThrow(/MISSING/);
+    // Its own in-memory database: an app that fails half-way cannot be closed, so it must not share the test one.
+    const compiling = Test.createTestingModule({
+      imports: [
+        TypeOrmModule.forRoot({ type: 'better-sqlite3', database: ':memory:', autoLoadEntities: true }),
+        DeviceTrackerModule.forRoot({ authGuard: NeedsMissingProvider }),
+      ],
+    }).compile();
+    await expect(compiling).rejects.toThrow(/MISSING/);
   });
 
   it('refuses an empty path when the module is defined', () => {

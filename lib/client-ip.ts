@@ -1,8 +1,6 @@
 import { isIP } from 'node:net';
+import { IP_ADDRESS_MAX_LENGTH } from './device-tracker.constants.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
-
-/** Longest textual IP address: an IPv4-mapped IPv6 address written out in full. */
-export const MAX_IP_LENGTH = 45;
 
 /**
  * The client's IP address as the platform resolved it. `request.ip` honours Express's `trust proxy` and Fastify's
@@ -15,5 +13,5 @@ export function clientIp(request: DeviceRequest): string | null {
   const mapped = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : undefined;
   if (mapped && isIP(mapped) === 4) return mapped;
   // A zone id (`fe80::1%eth0`) can make a valid IPv6 address longer than any stored one.
-  return isIP(address) && address.length <= MAX_IP_LENGTH ? address : null;
+  return isIP(address) && address.length <= IP_ADDRESS_MAX_LENGTH ? address : null;
 }

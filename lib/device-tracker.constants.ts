@@ -7,6 +7,14 @@ export const DEVICES_TABLE = 'device_tracker_devices';
 /** Longest user agent stored; longer ones are cut (Keycloak uses the same cap). */
 export const USER_AGENT_MAX_LENGTH = 512;
 
+/** Column sizes of the devices table; the values written are cut or refused to fit them. */
+export const USER_ID_MAX_LENGTH = 128;
+export const DEVICE_NAME_MAX_LENGTH = 255;
+/** Size of the `browser` and `os` columns. */
+export const SOFTWARE_NAME_MAX_LENGTH = 64;
+/** Longest textual IP address: an IPv4-mapped IPv6 address written out in full. */
+export const IP_ADDRESS_MAX_LENGTH = 45;
+
 /** Label stored when the user agent is missing or names nothing recognisable. */
 export const UNKNOWN_DEVICE_NAME = 'Unknown device';
 

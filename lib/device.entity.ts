@@ -1,5 +1,12 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { DEVICES_TABLE, USER_AGENT_MAX_LENGTH } from './device-tracker.constants.js';
+import {
+  DEVICE_NAME_MAX_LENGTH,
+  DEVICES_TABLE,
+  IP_ADDRESS_MAX_LENGTH,
+  SOFTWARE_NAME_MAX_LENGTH,
+  USER_AGENT_MAX_LENGTH,
+  USER_ID_MAX_LENGTH,
+} from './device-tracker.constants.js';
 import type { DeviceType } from './user-agent.js';
 
 /**
@@ -14,7 +21,7 @@ export class Device {
   id!: string;
 
   /** The owner's id as a string, whatever type the host's user ids have. */
-  @Column({ name: 'user_id', type: String, length: 128 })
+  @Column({ name: 'user_id', type: String, length: USER_ID_MAX_LENGTH })
   userId!: string;
 
   /** Raw `User-Agent` header, cut to 512 characters; empty when none was sent. */
@@ -22,20 +29,20 @@ export class Device {
   userAgent!: string;
 
   /** A label a person recognises, e.g. "Chrome 130 on macOS". */
-  @Column({ name: 'device_name', type: String, length: 255 })
+  @Column({ name: 'device_name', type: String, length: DEVICE_NAME_MAX_LENGTH })
   deviceName!: string;
 
-  @Column({ type: String, length: 64, nullable: true })
+  @Column({ type: String, length: SOFTWARE_NAME_MAX_LENGTH, nullable: true })
   browser!: string | null;
 
-  @Column({ type: String, length: 64, nullable: true })
+  @Column({ type: String, length: SOFTWARE_NAME_MAX_LENGTH, nullable: true })
   os!: string | null;
 
   @Column({ name: 'device_type', type: String, length: 16 })
   deviceType!: DeviceType;
 
   /** IPv4 or IPv6 address of the last login, as resolved by the platform (see `clientIp`). */
-  @Column({ name: 'ip_address', type: String, length: 45, nullable: true })
+  @Column({ name: 'ip_address', type: String, length: IP_ADDRESS_MAX_LENGTH, nullable: true })
   ipAddress!: string | null;
 
   /** SHA-256 (hex) of the `jti` of the device's current refresh token (see `refreshTokenId`). Never in the API. */

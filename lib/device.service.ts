@@ -146,8 +146,8 @@ export class DeviceService {
   }
 
   /**
-   * Compares owners exactly. The database is asked first, but MySQL's collations compare without regard to case or
-   * trailing spaces unless the column was made binary, so a row for 'alice' could come back for 'Alice '.
+   * Compares owners exactly. The database is asked first, but MySQL's collations ignore trailing spaces (and case,
+   * unless the column is binary as the migration makes it), so a row for 'alice' could come back for 'Alice '.
    */
   private owns(device: Pick<Device, 'userId'>, owner: string): boolean {
     return device.userId === owner;

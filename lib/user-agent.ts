@@ -1,6 +1,11 @@
 import Bowser from 'bowser';
 import { LRUCache } from 'lru-cache';
-import { UNKNOWN_DEVICE_NAME, USER_AGENT_MAX_LENGTH } from './device-tracker.constants.js';
+import {
+  DEVICE_NAME_MAX_LENGTH,
+  SOFTWARE_NAME_MAX_LENGTH,
+  UNKNOWN_DEVICE_NAME,
+  USER_AGENT_MAX_LENGTH,
+} from './device-tracker.constants.js';
 
 export type DeviceType = 'desktop' | 'mobile' | 'tablet' | 'tv' | 'bot' | 'unknown';
 
@@ -60,9 +65,9 @@ function describe(userAgent: string): UserAgentInfo {
   // Catch-all parsing can take any product token as the browser name: cap every field at its column's size.
   return {
     ...unknown,
-    deviceName: (deviceName || UNKNOWN_DEVICE_NAME).slice(0, 255),
-    browser: browserName?.slice(0, 64) ?? null,
-    os: osName?.slice(0, 64) ?? null,
+    deviceName: (deviceName || UNKNOWN_DEVICE_NAME).slice(0, DEVICE_NAME_MAX_LENGTH),
+    browser: browserName?.slice(0, SOFTWARE_NAME_MAX_LENGTH) ?? null,
+    os: osName?.slice(0, SOFTWARE_NAME_MAX_LENGTH) ?? null,
     deviceType,
   };
 }

@@ -1,8 +1,7 @@
-/** Longest user id stored; the column is sized for it. */
-export const MAX_USER_ID_LENGTH = 128;
+import { USER_ID_MAX_LENGTH } from './device-tracker.constants.js';
 
 /** Normalises a user id to the string the entity stores; `undefined` when there is no usable id. */
 export function normaliseUserId(id: string | number | undefined | null): string | undefined {
   if (typeof id === 'number') return Number.isFinite(id) ? String(id) : undefined;
-  return typeof id === 'string' && id.length > 0 && id.length <= MAX_USER_ID_LENGTH ? id : undefined;
+  return typeof id === 'string' && id.length > 0 && id.length <= USER_ID_MAX_LENGTH ? id : undefined;
 }

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  claimedSessionId,
   currentDeviceId,
   normaliseDeviceId,
   presentedDeviceId,
   writeDeviceId,
   type DeviceResponse,
 } from './device-id.js';
+import { setDeviceSession } from './device-session.js';
 import { resolveDeviceTrackerOptions } from './device-tracker.options.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 
@@ -183,45 +185,62 @@ describe('presentedDeviceId', () => {
   });
 });
 
+function verified(req: DeviceRequest): DeviceRequest {
+  setDeviceSession(req, { deviceId: CLAIM_ID, sessionId: 'session-1' });
+  return req;
+}
+
 describe('currentDeviceId', () => {
   const presented = { 'x-device-id': HEADER_ID, cookie: `device_id=${COOKIE_ID}` };
 
-  it('uses the session claim of the authenticated user over header and cookie', () => {
-    const req = request({ headers: presented, user: { sub: 'u1', sid: CLAIM_ID } });
-    expect(currentDeviceId(req, defaults)).toBe(CLAIM_ID);
+  it('uses the device of the session verified on the request over header and cookie', () => {
+    expect(currentDeviceId(verified(request({ headers: presented })), defaults)).toBe(CLAIM_ID);
   });
 
-  it('uses the configured claim name', () => {
-    const options = resolveDeviceTrackerOptions({ sessionClaim: 'device' });
-    expect(currentDeviceId(request({ headers: presented, user: { device: CLAIM_ID } }), options)).toBe(CLAIM_ID);
-    expect(currentDeviceId(request({ headers: presented, user: { sid: CLAIM_ID } }), options)).toBe(HEADER_ID);
+  it('does not take a claim in the token for a device id: only a verified session names the device', () => {
+    expect(currentDeviceId(request({ headers: presented, user: { sid: CLAIM_ID } }), defaults)).toBe(HEADER_ID);
   });
 
-  it('ignores a claim that is not a UUID', () => {
-    expect(currentDeviceId(request({ headers: presented, user: { sid: 'session-1' } }), defaults)).toBe(HEADER_ID);
-    expect(currentDeviceId(request({ headers: presented, user: { sid: 12345 } }), defaults)).toBe(HEADER_ID);
-    expect(currentDeviceId(request({ cookies: { device_id: COOKIE_ID }, user: { sid: null } }), defaults)).toBe(
-      COOKIE_ID,
-    );
-  });
-
-  it('falls back to the presented id when there is no user or no claim', () => {
+  it('falls back to the presented id when no session was verified', () => {
     expect(currentDeviceId(request({ headers: presented }), defaults)).toBe(HEADER_ID);
-    expect(currentDeviceId(request({ headers: presented, user: { sub: 'u1' } }), defaults)).toBe(HEADER_ID);
-    expect(currentDeviceId(request({ headers: presented, user: null }), defaults)).toBe(HEADER_ID);
+    expect(currentDeviceId(request({ cookies: { device_id: COOKIE_ID } }), defaults)).toBe(COOKIE_ID);
   });
 
-  it('returns undefined when neither a claim nor a presented id is available', () => {
+  it('returns undefined when neither a session nor a presented id is available', () => {
     expect(currentDeviceId(request({ user: { sub: 'u1' } }), defaults)).toBeUndefined();
-    expect(currentDeviceId(request({ user: { sid: 'nope' }, headers: { 'x-device-id': 'nope' } }), defaults)).toBe(
-      undefined,
-    );
+    expect(currentDeviceId(request({ headers: { 'x-device-id': 'nope' } }), defaults)).toBeUndefined();
   });
 
-  it('uses the claim even when header and cookie are disabled', () => {
+  it('uses the verified session even when header and cookie are disabled', () => {
     const options = resolveDeviceTrackerOptions({ deviceIdHeader: false, deviceIdCookie: false });
-    expect(currentDeviceId(request({ headers: presented, user: { sid: CLAIM_ID } }), options)).toBe(CLAIM_ID);
-    expect(currentDeviceId(request({ headers: presented, user: {} }), options)).toBeUndefined();
+    expect(currentDeviceId(verified(request({ headers: presented })), options)).toBe(CLAIM_ID);
+    expect(currentDeviceId(request({ headers: presented }), options)).toBeUndefined();
+  });
+});
+
+describe('claimedSessionId', () => {
+  const sessionStore = { destroy: (_id: string, done: (error?: unknown) => void) => done() };
+
+  it('reads the session claim of the authenticated user, under the configured name', () => {
+    expect(claimedSessionId(request({ user: { sid: 'abc' } }), defaults)).toBe('abc');
+    const renamed = resolveDeviceTrackerOptions({ sessionClaim: 'device_session' });
+    expect(claimedSessionId(request({ user: { device_session: 'abc', sid: 'other' } }), renamed)).toBe('abc');
+  });
+
+  it.each([
+    ['a number', 12345],
+    ['an empty string', ''],
+    ['an object', { id: 'abc' }],
+    ['a value too long for the table', 'x'.repeat(256)],
+  ])('ignores a claim that is %s', (_label, sid) => {
+    expect(claimedSessionId(request({ user: { sid } }), defaults)).toBeUndefined();
+  });
+
+  it("falls back to express-session's id only when a session store is configured", () => {
+    const req = request({ user: { id: 'u1' } });
+    req.sessionID = 'express-session-id';
+    expect(claimedSessionId(req, defaults)).toBeUndefined();
+    expect(claimedSessionId(req, resolveDeviceTrackerOptions({ sessionStore }))).toBe('express-session-id');
   });
 });
 

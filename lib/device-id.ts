@@ -1,5 +1,6 @@
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
+import { getDeviceSession } from './device-session.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -35,12 +36,24 @@ export function presentedDeviceId(request: DeviceRequest, options: ResolvedDevic
 }
 
 /**
- * The device the request comes from: the session claim of the authenticated user when there is one (it was signed
- * by the host), otherwise the id the client presents.
+ * The device the request comes from: the one its session was verified against (by `DeviceSessionGuard`) or
+ * reserved for (by the login interceptor) when there is one, otherwise the id the client presents.
  */
 export function currentDeviceId(request: DeviceRequest, options: ResolvedDeviceTrackerOptions): string | undefined {
-  const user = request.user as Record<string, unknown> | undefined;
-  return normaliseDeviceId(user?.[options.sessionClaim]) ?? presentedDeviceId(request, options);
+  return getDeviceSession(request)?.deviceId ?? presentedDeviceId(request, options);
+}
+
+/** Longest session id accepted from a token; longer ones cannot be in the table. */
+const SESSION_ID_MAX_LENGTH = 255;
+
+/**
+ * The session an authenticated request claims: the session claim of `request.user` (signed into its token by the
+ * host), else, when the app uses express-session, its session id.
+ */
+export function claimedSessionId(request: DeviceRequest, options: ResolvedDeviceTrackerOptions): string | undefined {
+  const claim = (request.user as Record<string, unknown> | undefined)?.[options.sessionClaim];
+  if (typeof claim === 'string' && claim.length > 0 && claim.length <= SESSION_ID_MAX_LENGTH) return claim;
+  return options.sessionStore ? request.sessionID : undefined;
 }
 
 function isSecure(request: DeviceRequest): boolean {

@@ -26,3 +26,15 @@ export const DEFAULT_DEVICES_PATH = 'devices';
 
 /** Injection token of the guard instance the devices controller delegates to. Internal. */
 export const DEVICES_AUTH_GUARD = Symbol('DEVICES_AUTH_GUARD');
+
+/** Metadata key written by `@SkipDeviceSession()` and read by `DeviceSessionGuard`. */
+export const SKIP_DEVICE_SESSION_METADATA = 'device-tracker:skip-device-session';
+
+/** Injection token of the revocation notifier instances share. Internal: hosts set `revocationNotifier`. */
+export const REVOCATION_NOTIFIER = Symbol('REVOCATION_NOTIFIER');
+
+/** Injection token of the host's `EventEmitter2`, or `null` when it has none. Internal. */
+export const DEVICE_EVENT_EMITTER = Symbol('DEVICE_EVENT_EMITTER');
+
+/** Logger context of everything the module logs. */
+export const LOGGER_CONTEXT = 'DeviceTracker';

@@ -1,10 +1,13 @@
 import type { CanActivate, Type } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
+import type { RevocationNotifier } from './interfaces/revocation-notifier.interface.js';
+import { InMemoryRevocationNotifier } from './revocation/in-memory-revocation-notifier.js';
 import { normaliseUserId } from './user-id.js';
 import type {
   DeviceIdCookieOptions,
   DeviceTrackerModuleOptions,
+  SessionStoreLike,
 } from './interfaces/device-tracker-options.interface.js';
 
 export type ResolvedCookieOptions = Required<Omit<DeviceIdCookieOptions, 'secure' | 'domain'>> &
@@ -16,12 +19,22 @@ export interface ResolvedDeviceTrackerOptions {
   deviceIdCookie: ResolvedCookieOptions | false;
   deviceIdHeader: string | false;
   sessionClaim: string;
+  withoutSession: 'allow' | 'deny';
+  sessionCacheSize: number;
+  sessionCacheTtl: number;
+  revokedSessionTtl: number;
+  revocationNotifier: RevocationNotifier;
+  refreshReuseGrace: number;
+  lastSeenInterval: number | false;
+  maxDevices: Required<NonNullable<DeviceTrackerModuleOptions['maxDevices']>> | undefined;
+  sessionStore: SessionStoreLike | undefined;
   getUserId: NonNullable<DeviceTrackerModuleOptions['getUserId']>;
   getRefreshToken: NonNullable<DeviceTrackerModuleOptions['getRefreshToken']>;
   userAgentCacheSize: number;
 }
 
 const FOUR_HUNDRED_DAYS_MS = 400 * 24 * 60 * 60 * 1000;
+const ONE_HOUR_MS = 60 * 60 * 1000;
 
 /** The first of `names` on `value` that passes `accept`. */
 function field<T>(value: unknown, names: string[], accept: (candidate: unknown) => candidate is T): T | undefined {
@@ -80,19 +93,57 @@ function resolveHeader(header: string | false | undefined): string | false {
   return TOKEN.test(name) ? name : invalid(`deviceIdHeader is not a valid header name (${name})`);
 }
 
+/** `value`, or `fallback` when it is undefined, after checking it is a whole number >= `min`. */
+function wholeNumber(name: string, value: number | undefined, fallback: number, min = 0): number {
+  const resolved = value ?? fallback;
+  if (!Number.isSafeInteger(resolved) || resolved < min)
+    invalid(`${name} must be a whole number >= ${min} (got ${resolved})`);
+  return resolved;
+}
+
+function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[]): T {
+  const resolved = value ?? allowed[0]!;
+  if (!allowed.includes(resolved)) invalid(`${name} must be one of ${allowed.join(', ')} (got ${resolved})`);
+  return resolved;
+}
+
+function resolveMaxDevices(
+  maxDevices: DeviceTrackerModuleOptions['maxDevices'],
+): ResolvedDeviceTrackerOptions['maxDevices'] {
+  if (maxDevices === undefined) return undefined;
+  return {
+    limit: wholeNumber('maxDevices.limit', maxDevices.limit, Number.NaN, 1),
+    policy: oneOf('maxDevices.policy', maxDevices.policy, ['evict-oldest', 'reject'] as const),
+  };
+}
+
 /** The one place defaults are applied and options are checked, so a bad option fails the start, not a login. */
 export function resolveDeviceTrackerOptions(options: DeviceTrackerModuleOptions = {}): ResolvedDeviceTrackerOptions {
-  const cacheSize = options.userAgentCacheSize ?? 1000;
-  if (!Number.isInteger(cacheSize) || cacheSize < 0) {
-    invalid(`userAgentCacheSize must be a whole number >= 0 (got ${cacheSize})`);
+  const notifier = options.revocationNotifier ?? new InMemoryRevocationNotifier();
+  if (typeof notifier.publish !== 'function' || typeof notifier.subscribe !== 'function') {
+    invalid('revocationNotifier must implement RevocationNotifier (publish, subscribe, isListening, close)');
   }
+  if (options.sessionStore !== undefined && typeof options.sessionStore?.destroy !== 'function') {
+    invalid('sessionStore must be an express-session store (it has no destroy method)');
+  }
+  const lastSeenInterval = options.lastSeenInterval;
   return {
     authGuard: options.authGuard ?? AuthGuard('jwt'),
     deviceIdCookie: options.deviceIdCookie === false ? false : resolveCookie(options.deviceIdCookie),
     deviceIdHeader: resolveHeader(options.deviceIdHeader),
     sessionClaim: options.sessionClaim ?? 'sid',
+    withoutSession: oneOf('withoutSession', options.withoutSession, ['deny', 'allow'] as const),
+    sessionCacheSize: wholeNumber('sessionCacheSize', options.sessionCacheSize, 10_000),
+    sessionCacheTtl: wholeNumber('sessionCacheTtl', options.sessionCacheTtl, 30_000),
+    revokedSessionTtl: wholeNumber('revokedSessionTtl', options.revokedSessionTtl, ONE_HOUR_MS, 1),
+    revocationNotifier: notifier,
+    refreshReuseGrace: wholeNumber('refreshReuseGrace', options.refreshReuseGrace, 10_000),
+    lastSeenInterval:
+      lastSeenInterval === false ? false : wholeNumber('lastSeenInterval', lastSeenInterval, 60_000, 1000),
+    maxDevices: resolveMaxDevices(options.maxDevices),
+    sessionStore: options.sessionStore,
     getUserId: options.getUserId ?? defaultUserId,
     getRefreshToken: options.getRefreshToken ?? defaultRefreshToken,
-    userAgentCacheSize: cacheSize,
+    userAgentCacheSize: wholeNumber('userAgentCacheSize', options.userAgentCacheSize, 1000),
   };
 }

@@ -18,6 +18,12 @@ export interface DeviceView {
   isCurrent: boolean;
 }
 
+/** A device as events carry it: the public fields and the owner, never a token id or session id. */
+export interface DeviceSnapshot extends Omit<DeviceView, 'isCurrent'> {
+  userId: string;
+  revokedAt: Date | null;
+}
+
 /** Copies the public fields one by one, so a column added to the entity is never exposed by accident. */
 export function toDeviceView(device: Device, currentDeviceId: string | undefined): DeviceView {
   return {
@@ -34,4 +40,9 @@ export function toDeviceView(device: Device, currentDeviceId: string | undefined
     isActive: device.isActive,
     isCurrent: device.id === currentDeviceId,
   };
+}
+
+export function toDeviceSnapshot(device: Device): DeviceSnapshot {
+  const { isCurrent: _isCurrent, ...view } = toDeviceView(device, undefined);
+  return { ...view, userId: device.userId, revokedAt: device.revokedAt };
 }

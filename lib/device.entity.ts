@@ -50,6 +50,23 @@ export class Device {
   @Column({ name: 'refresh_token_jti', type: String, length: 255, nullable: true })
   refreshTokenJti!: string | null;
 
+  /**
+   * The device's current login session: the `sid` claim of the tokens issued at its last login (a new one at every
+   * login, so tokens of an earlier login die with it), or its express-session id. Never in the API.
+   */
+  @Index('UQ_device_tracker_devices_session', { unique: true })
+  @Column({ name: 'session_id', type: String, length: 255, nullable: true })
+  sessionId!: string | null;
+
+  /** Digest of the refresh token the current one replaced, so presenting it again is recognised as reuse. */
+  @Index('IDX_device_tracker_devices_previous_jti')
+  @Column({ name: 'previous_refresh_token_jti', type: String, length: 255, nullable: true })
+  previousRefreshTokenJti!: string | null;
+
+  /** When the refresh token was last rotated: the start of the grace period for a concurrent refresh. */
+  @Column({ name: 'refresh_token_rotated_at', type: Date, precision: 3, nullable: true })
+  refreshTokenRotatedAt!: Date | null;
+
   /** False once the device has been logged out; a later login from it makes it active again. */
   @Column({ name: 'is_active', type: Boolean })
   isActive!: boolean;

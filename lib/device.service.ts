@@ -1,71 +1,135 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestException, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import {
+  BadRequestException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, Not, type Repository } from 'typeorm';
+import { In, LessThan, Not, type Repository } from 'typeorm';
 import { clientIp } from './client-ip.js';
 import { currentDeviceId, normaliseDeviceId, presentedDeviceId } from './device-id.js';
-import { Device } from './device.entity.js';
-import { DEVICE_TRACKER_OPTIONS } from './device-tracker.constants.js';
+import { DeviceEventPublisher } from './device-event-publisher.js';
+import type { DeviceSession } from './device-session.js';
+import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from './device-tracker.constants.js';
+import { DeviceTrackerEvents, type DeviceLogoutReason } from './device-tracker.events.js';
 import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
-import { normaliseUserId } from './user-id.js';
+import { toDeviceSnapshot } from './device-view.js';
+import { Device } from './device.entity.js';
+import { MaxDevicesExceededException } from './exceptions/max-devices-exceeded.exception.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
-import { refreshTokenId } from './refresh-token-id.js';
-import { UserAgentParser } from './user-agent.js';
+import { refreshTokenClaim, refreshTokenId } from './refresh-token-id.js';
+import { SessionCache } from './revocation/session-cache.js';
+import { normaliseUserAgent, UserAgentParser } from './user-agent.js';
+import { normaliseUserId } from './user-id.js';
 
 export type UserId = string | number;
+
+function userAgentOf(request: DeviceRequest): string | undefined {
+  const header = request.headers['user-agent'];
+  return Array.isArray(header) ? header[0] : header;
+}
+
+const NEWEST_FIRST = { lastSeenAt: 'DESC', createdAt: 'DESC', id: 'ASC' } as const;
 
 /** Tracks, lists and logs out devices. The only code that reads or writes the devices table. */
 @Injectable()
 export class DeviceService {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly userAgents: UserAgentParser;
 
   constructor(
     @InjectRepository(Device) private readonly devices: Repository<Device>,
     @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
+    private readonly sessions: SessionCache,
+    private readonly events: DeviceEventPublisher,
   ) {
     this.userAgents = new UserAgentParser(options.userAgentCacheSize);
   }
 
   /**
-   * Records a login of `userId` from the device that sent `request`. When the request presents the id of one of
-   * this user's devices (header or cookie), that row is updated; otherwise a new device is created.
+   * Chooses, before the tokens are signed, the device and session a login from `request` will be recorded as: the
+   * device the request presents (header or cookie) when it is one of this user's, otherwise a new one, and always
+   * a new session. `@TrackDevice()` calls it for you; call it yourself when you track logins with {@link track}.
+   *
+   * @param userId the user logging in, when already known; without it the presented device is only checked by
+   *   {@link track}.
+   * @throws MaxDevicesExceededException when `maxDevices.policy` is `'reject'` and this would be one device too many.
+   */
+  async prepareLogin(request: DeviceRequest, userId?: UserId): Promise<DeviceSession> {
+    const sessionId = randomUUID();
+    const presented = presentedDeviceId(request, this.options);
+    if (userId === undefined) return { deviceId: presented ?? randomUUID(), sessionId };
+    const owner = this.owner(userId);
+    const existing = presented
+      ? await this.devices.findOne({ select: { id: true, userId: true, isActive: true }, where: { id: presented } })
+      : null;
+    const mine = existing && this.owns(existing, owner) ? existing : null;
+    if (!mine?.isActive) await this.refuseOverLimit(owner, mine?.id);
+    return { deviceId: mine?.id ?? randomUUID(), sessionId };
+  }
+
+  /**
+   * Records a login of `userId` from the device that sent `request`, on the session prepared by
+   * {@link prepareLogin} (one is prepared when none is given). The device is updated when it is one of this user's,
+   * created otherwise. Its previous session ends: tokens of the device's earlier login stop working.
    *
    * @param refreshToken the refresh token issued at this login (signed JWT or its `jti`), so the device can be
-   *   logged out by revoking it. A previous refresh token of the same device stops being valid.
+   *   logged out by revoking it.
+   * @throws MaxDevicesExceededException when `maxDevices.policy` is `'reject'` and this is one device too many.
    */
-  async track(request: DeviceRequest, userId: UserId, refreshToken?: string | null): Promise<Device> {
+  async track(
+    request: DeviceRequest,
+    userId: UserId,
+    refreshToken?: string | null,
+    session?: DeviceSession,
+  ): Promise<Device> {
     const owner = this.owner(userId);
+    const prepared = session ?? (await this.prepareLogin(request, owner));
     const now = new Date();
-    const userAgentHeader = request.headers['user-agent'];
     const login = {
-      ...this.userAgents.parse(Array.isArray(userAgentHeader) ? userAgentHeader[0] : userAgentHeader),
+      ...this.userAgents.parse(userAgentOf(request)),
       ipAddress: clientIp(request),
+      // With express-session the device is tied to the session the login ended on (passport regenerates it).
+      sessionId: this.options.sessionStore && request.sessionID ? request.sessionID : prepared.sessionId,
       refreshTokenJti: refreshToken ? refreshTokenId(refreshToken) : null,
+      previousRefreshTokenJti: null,
+      refreshTokenRotatedAt: null,
       isActive: true,
       revokedAt: null,
       lastLoginAt: now,
       lastSeenAt: now,
     };
 
-    const presented = presentedDeviceId(request, this.options);
-    const existing = presented ? await this.devices.findOneBy({ id: presented }) : null;
+    const existing = await this.devices.findOneBy({ id: prepared.deviceId });
+    let device: Device;
     // Only the owner's own device is updated: a forged or stolen id of another user's device makes a new device.
     if (existing && this.owns(existing, owner)) {
+      if (!existing.isActive) await this.refuseOverLimit(owner, existing.id);
       await this.devices.update({ id: existing.id }, login);
-      return this.devices.merge(existing, login);
+      if (existing.sessionId && existing.sessionId !== login.sessionId) await this.revokeSessions([existing.sessionId]);
+      device = this.devices.merge(existing, login);
+    } else {
+      await this.refuseOverLimit(owner, undefined);
+      device = this.devices.create({
+        id: existing ? randomUUID() : prepared.deviceId,
+        userId: owner,
+        createdAt: now,
+        ...login,
+      });
+      await this.devices.insert(device);
+      this.events.emit(DeviceTrackerEvents.DEVICE_CREATED, { device: toDeviceSnapshot(device) });
     }
-    const device = this.devices.create({ id: randomUUID(), userId: owner, createdAt: now, ...login });
-    await this.devices.insert(device);
+    await this.evictOverLimit(owner, device.id);
     return device;
   }
 
   /** The user's devices, most recently seen first. */
   async list(userId: UserId): Promise<Device[]> {
     const owner = this.owner(userId);
-    const devices = await this.devices.find({
-      where: { userId: owner },
-      order: { lastSeenAt: 'DESC', createdAt: 'DESC', id: 'ASC' },
-    });
+    const devices = await this.devices.find({ where: { userId: owner }, order: NEWEST_FIRST });
     return devices.filter((device) => this.owns(device, owner));
   }
 
@@ -79,15 +143,15 @@ export class DeviceService {
   }
 
   /**
-   * Logs the device out: it becomes inactive and its refresh token can no longer be rotated. Logging out a device
-   * that is already logged out changes nothing.
+   * Logs the device out: its session ends at once on every instance (its access tokens are refused by
+   * `DeviceSessionGuard`) and its refresh token can no longer be rotated. Logging out a device that is already
+   * logged out changes nothing.
    *
    * @throws NotFoundException when the device does not exist or belongs to someone else.
    */
   async logout(userId: UserId, deviceId: string): Promise<Device> {
     const device = await this.findOne(userId, deviceId);
-    if (!device.isActive) return device;
-    await this.devices.update({ id: device.id, isActive: true }, this.loggedOut());
+    await this.logoutDevices([device], 'logout');
     return this.devices.findOneByOrFail({ id: device.id });
   }
 
@@ -95,15 +159,38 @@ export class DeviceService {
   async logoutOthers(userId: UserId, keepDeviceId: string): Promise<number> {
     const keep = normaliseDeviceId(keepDeviceId);
     if (!keep) throw new BadRequestException('The device to keep must be given by its id');
+    return this.logoutDevices(await this.activeDevices(userId, keep), 'logout-others');
+  }
+
+  /** Logs out every device of the user, e.g. after a password change. Returns how many were logged out. */
+  async logoutAll(userId: UserId): Promise<number> {
+    return this.logoutDevices(await this.activeDevices(userId), 'logout-all');
+  }
+
+  /**
+   * The device of an authenticated request's session, or `undefined` when the session was logged out, replaced by a
+   * newer login of its device, or is not this user's. Answered from this instance's cache when it can be.
+   *
+   * @throws the database's error when the answer is not cached and the database cannot be asked.
+   */
+  async verifySession(sessionId: string, userId: UserId): Promise<DeviceSession | undefined> {
     const owner = this.owner(userId);
-    const others = await this.devices.find({
-      select: { id: true, userId: true },
-      where: { userId: owner, isActive: true, id: Not(keep) },
+    const cached = this.sessions.get(sessionId);
+    if (cached === 'revoked') return undefined;
+    if (cached) return cached.userId === owner ? { deviceId: cached.deviceId, sessionId } : undefined;
+
+    const device = await this.devices.findOne({
+      select: { id: true, userId: true, sessionId: true, isActive: true },
+      where: { sessionId },
     });
-    const ids = others.filter((device) => this.owns(device, owner)).map((device) => device.id);
-    if (ids.length === 0) return 0;
-    const { affected } = await this.devices.update({ id: In(ids), isActive: true }, this.loggedOut());
-    return affected ?? 0;
+    // Exact comparison: MySQL's default collation would match a session id that differs only in case.
+    if (!device || device.sessionId !== sessionId) return undefined;
+    if (!device.isActive) {
+      this.sessions.revoked([sessionId]);
+      return undefined;
+    }
+    this.sessions.remember(sessionId, { deviceId: device.id, userId: device.userId });
+    return this.owns(device, owner) ? { deviceId: device.id, sessionId } : undefined;
   }
 
   /**
@@ -116,27 +203,156 @@ export class DeviceService {
   }
 
   /**
-   * Moves the device of `oldTokenOrJti` to its new refresh token, in one conditional update, so of two refreshes
-   * racing with the same token only one succeeds.
+   * Moves the device of `oldToken` to `newToken` (RFC 9700 §4.14 rotation). Verify the old token's signature first.
+   * Of two refreshes racing with the same token, one wins by a conditional update; the other is still accepted
+   * within `refreshReuseGrace`. Any other use of a replaced token is taken as theft: the device is logged out, so
+   * both the thief's and the owner's tokens die, and `REFRESH_TOKEN_REUSE_DETECTED` is emitted.
    *
-   * @throws UnauthorizedException when the old token is unknown, already rotated, or its device is logged out.
+   * @param request the refreshing request, when there is one: the reuse event tells where the token came from.
+   * @throws UnauthorizedException when the old token is unknown, replaced, or its device is logged out.
    */
-  async rotateRefreshToken(oldTokenOrJti: string, newTokenOrJti: string): Promise<Device> {
-    const oldJti = this.tryRefreshTokenId(oldTokenOrJti);
-    const newJti = refreshTokenId(newTokenOrJti);
-    const { affected } = oldJti
-      ? await this.devices.update(
-          { refreshTokenJti: oldJti, isActive: true },
-          { refreshTokenJti: newJti, lastSeenAt: new Date() },
-        )
-      : { affected: 0 };
-    if (!affected) throw new UnauthorizedException('Refresh token has been revoked or already used');
-    return this.devices.findOneByOrFail({ refreshTokenJti: newJti });
+  async rotateRefreshToken(oldToken: string, newToken: string, request?: DeviceRequest): Promise<Device> {
+    const oldJti = this.tryRefreshTokenId(oldToken);
+    const newJti = refreshTokenId(newToken);
+    const now = new Date();
+    if (oldJti) {
+      const rotated = await this.devices.update(
+        { refreshTokenJti: oldJti, isActive: true },
+        { refreshTokenJti: newJti, previousRefreshTokenJti: oldJti, refreshTokenRotatedAt: now, lastSeenAt: now },
+      );
+      if (rotated.affected) return this.devices.findOneByOrFail({ refreshTokenJti: newJti });
+      const replaced = await this.devices.findOneBy({ previousRefreshTokenJti: oldJti });
+      if (replaced && (await this.acceptConcurrentRefresh(replaced, newJti, now))) {
+        return this.devices.findOneByOrFail({ refreshTokenJti: newJti });
+      }
+      await this.detectReuse(replaced ?? (await this.deviceOfSession(oldToken)), request);
+    }
+    throw new UnauthorizedException('Refresh token has been revoked or already used');
   }
 
-  /** Id of the device `request` comes from: the session claim of its token, else the id the client presents. */
+  /**
+   * Records that a device was seen at `seenAt` from `ipAddress`, unless it was already seen after `notSeenSince`
+   * (another instance recorded it) or is logged out. Used by `DeviceSessionGuard`.
+   */
+  async recordSeen(deviceId: string, ipAddress: string | null, seenAt: Date, notSeenSince: Date): Promise<void> {
+    await this.devices.update(
+      { id: deviceId, isActive: true, lastSeenAt: LessThan(notSeenSince) },
+      { lastSeenAt: seenAt, ipAddress },
+    );
+  }
+
+  /** Id of the device `request` comes from: the one its verified session names, else the id the client presents. */
   currentDeviceId(request: DeviceRequest): string | undefined {
     return currentDeviceId(request, this.options);
+  }
+
+  /** The second of two concurrent refreshes with the same token, within the grace period: moves on from the first. */
+  private async acceptConcurrentRefresh(device: Device, newJti: string, now: Date): Promise<boolean> {
+    const rotatedAt = device.refreshTokenRotatedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
+    if (!device.isActive || now.getTime() - rotatedAt > this.options.refreshReuseGrace) return false;
+    const { affected } = await this.devices.update(
+      { id: device.id, refreshTokenJti: device.refreshTokenJti ?? undefined, isActive: true },
+      { refreshTokenJti: newJti, lastSeenAt: now },
+    );
+    return Boolean(affected);
+  }
+
+  /** A replaced refresh token came back: whoever holds the current one may be a thief, so the device dies. */
+  private async detectReuse(device: Device | null, request: DeviceRequest | undefined): Promise<void> {
+    if (!device?.isActive) return;
+    await this.logoutDevices([device], 'refresh-token-reuse');
+    this.logger.warn(`Refresh token reuse detected on device ${device.id} of user ${device.userId}; it was logged out`);
+    this.events.emit(DeviceTrackerEvents.REFRESH_TOKEN_REUSE_DETECTED, {
+      device: toDeviceSnapshot(device),
+      ipAddress: request ? clientIp(request) : null,
+      userAgent: normaliseUserAgent(request && userAgentOf(request)),
+    });
+  }
+
+  /** The device of the session a signed refresh token names, so reuse of a token older than the last one is caught. */
+  private async deviceOfSession(token: string): Promise<Device | null> {
+    const sessionId = refreshTokenClaim(token, this.options.sessionClaim);
+    if (!sessionId) return null;
+    const device = await this.devices.findOneBy({ sessionId });
+    return device?.sessionId === sessionId ? device : null;
+  }
+
+  private async activeDevices(userId: UserId, exceptId?: string): Promise<Device[]> {
+    const owner = this.owner(userId);
+    const devices = await this.devices.find({
+      where: { userId: owner, isActive: true, ...(exceptId ? { id: Not(exceptId) } : {}) },
+      order: NEWEST_FIRST,
+    });
+    return devices.filter((device) => this.owns(device, owner));
+  }
+
+  /** Logs the devices out and ends their sessions everywhere. Returns how many were still active. */
+  private async logoutDevices(devices: Device[], reason: DeviceLogoutReason): Promise<number> {
+    const active = devices.filter((device) => device.isActive);
+    if (active.length === 0) return 0;
+    const loggedOut = { isActive: false, revokedAt: new Date() };
+    const { affected } = await this.devices.update(
+      { id: In(active.map((device) => device.id)), isActive: true },
+      loggedOut,
+    );
+    await this.revokeSessions(active.map((device) => device.sessionId));
+    for (const device of active) {
+      this.events.emit(DeviceTrackerEvents.DEVICE_LOGGED_OUT, {
+        device: toDeviceSnapshot(this.devices.merge(device, loggedOut)),
+        reason,
+      });
+    }
+    return affected ?? active.length;
+  }
+
+  /**
+   * Ends sessions: refused at once here, announced to the other instances, and destroyed in the express-session
+   * store when there is one. An announcement that fails is logged; the others then notice within `sessionCacheTtl`.
+   */
+  private async revokeSessions(sessionIds: (string | null)[]): Promise<void> {
+    const ids = sessionIds.filter((id): id is string => Boolean(id));
+    if (ids.length === 0) return;
+    this.sessions.revoked(ids);
+    this.options.revocationNotifier
+      .publish(ids)
+      .catch((error: Error) => this.logger.warn(`Could not announce a logout to other instances: ${error.message}`));
+    const store = this.options.sessionStore;
+    if (!store) return;
+    await Promise.all(
+      ids.map(
+        (id) =>
+          new Promise<void>((resolve) =>
+            store.destroy(id, (error) => {
+              if (error) this.logger.warn(`Could not destroy a logged-out session: ${(error as Error).message}`);
+              resolve();
+            }),
+          ),
+      ),
+    );
+  }
+
+  /** `reject` policy: refuses a login that would make one active device too many. */
+  private async refuseOverLimit(owner: string, deviceId: string | undefined): Promise<void> {
+    const max = this.options.maxDevices;
+    if (max?.policy !== 'reject') return;
+    const others = await this.activeDevices(owner, deviceId);
+    if (others.length < max.limit) return;
+    this.events.emit(DeviceTrackerEvents.MAX_DEVICES_EXCEEDED, { userId: owner, ...max, evicted: [] });
+    throw new MaxDevicesExceededException(max.limit);
+  }
+
+  /** `evict-oldest` policy: logs out the least recently seen devices beyond the limit, never `keepId`. */
+  private async evictOverLimit(owner: string, keepId: string): Promise<void> {
+    const max = this.options.maxDevices;
+    if (max?.policy !== 'evict-oldest') return;
+    const excess = (await this.activeDevices(owner, keepId)).slice(max.limit - 1);
+    if (excess.length === 0) return;
+    await this.logoutDevices(excess, 'evicted');
+    this.events.emit(DeviceTrackerEvents.MAX_DEVICES_EXCEEDED, {
+      userId: owner,
+      ...max,
+      evicted: excess.map(toDeviceSnapshot),
+    });
   }
 
   private owner(userId: UserId): string {
@@ -159,9 +375,5 @@ export class DeviceService {
     } catch {
       return undefined;
     }
-  }
-
-  private loggedOut(): Pick<Device, 'isActive' | 'revokedAt'> {
-    return { isActive: false, revokedAt: new Date() };
   }
 }

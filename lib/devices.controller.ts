@@ -16,13 +16,14 @@ import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
 import { normaliseUserId } from './user-id.js';
 import { toDeviceView, type DeviceView } from './device-view.js';
 import { DeviceService } from './device.service.js';
+import { DeviceSessionGuard } from './guards/device-session.guard.js';
 import { DeviceTrackerAuthGuard } from './guards/device-tracker-auth.guard.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 import { ParseDeviceIdPipe } from './pipes/parse-device-id.pipe.js';
 
-/** The caller's own devices: list them, log one out, log out all the others. */
+/** The caller's own devices: list them, log one out, log out all the others or all of them. */
 @Controller(DEFAULT_DEVICES_PATH)
-@UseGuards(DeviceTrackerAuthGuard)
+@UseGuards(DeviceTrackerAuthGuard, DeviceSessionGuard)
 export class DevicesController {
   constructor(
     private readonly devices: DeviceService,
@@ -46,6 +47,13 @@ export class DevicesController {
       );
     }
     return { loggedOut: await this.devices.logoutOthers(this.userId(request), current) };
+  }
+
+  /** Logs out every device, this one included: its tokens stop working once the answer is sent. */
+  @Post('logout-all')
+  @HttpCode(200)
+  async logoutAll(@Req() request: DeviceRequest): Promise<{ loggedOut: number }> {
+    return { loggedOut: await this.devices.logoutAll(this.userId(request)) };
   }
 
   @Post(':id/logout')

@@ -1,4 +1,23 @@
+export { CurrentDevice } from './decorators/current-device.decorator.js';
+export { SkipDeviceSession } from './decorators/skip-device-session.decorator.js';
 export { TrackDevice } from './decorators/track-device.decorator.js';
+export type { DeviceSession } from './device-session.js';
+export {
+  DeviceTrackerEvents,
+  type DeviceCreatedEvent,
+  type DeviceLoggedOutEvent,
+  type DeviceLogoutReason,
+  type MaxDevicesExceededEvent,
+  type RefreshTokenReuseDetectedEvent,
+} from './device-tracker.events.js';
+export { MaxDevicesExceededException } from './exceptions/max-devices-exceeded.exception.js';
+export { DeviceSessionGuard } from './guards/device-session.guard.js';
+export { InMemoryRevocationNotifier } from './revocation/in-memory-revocation-notifier.js';
+export {
+  RedisRevocationNotifier,
+  type RedisConnection,
+  type RedisRevocationNotifierOptions,
+} from './revocation/redis-revocation-notifier.js';
 export { Device } from './device.entity.js';
 export { DeviceService, type UserId } from './device.service.js';
 export { DeviceTrackerModule } from './device-tracker.module.js';
@@ -8,7 +27,11 @@ export type {
 } from './device-tracker.module-definition.js';
 export { DEVICES_TABLE } from './device-tracker.constants.js';
 export { DevicesController } from './devices.controller.js';
-export { toDeviceView, type DeviceView } from './device-view.js';
+export { toDeviceView, type DeviceSnapshot, type DeviceView } from './device-view.js';
 export type * from './interfaces/index.js';
-export { CreateDeviceTrackerDevices1764000000000, DEVICE_TRACKER_MIGRATIONS } from './migrations/index.js';
+export {
+  AddDeviceSessions1764200000000,
+  CreateDeviceTrackerDevices1764000000000,
+  DEVICE_TRACKER_MIGRATIONS,
+} from './migrations/index.js';
 export { describeUserAgent, type DeviceType, type UserAgentInfo } from './user-agent.js';

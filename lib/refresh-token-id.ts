@@ -7,21 +7,14 @@ function sha256(value: string): string {
 }
 
 /**
- * The id under which a refresh token is stored: the SHA-256 (hex) of its `jti` claim when given a signed JWT, of the
- * value itself when given a jti, and of the whole token for a JWT without a `jti` or an opaque token. A token and its
- * jti therefore map to the same id, and the table never holds anything a client could present.
+ * The claims of `value` when it is shaped like a JWT, `undefined` when it is not (a jti or an opaque token). The
+ * signature is not checked here: the host issued the token (login) or verified it (refresh) before handing it over.
  *
- * The token's signature is not checked here: the host issued it (login) or verified it (refresh) before handing it
- * over.
- *
- * @throws Error when the value is empty, or shaped like a JWT whose payload is not a JSON object.
+ * @throws Error when it is shaped like a JWT whose payload is not a JSON object.
  */
-export function refreshTokenId(tokenOrJti: string): string {
-  const value = tokenOrJti.trim();
-  if (!value) throw new Error('Refresh token is empty');
+function jwtClaims(value: string): Record<string, unknown> | undefined {
   const payloadSegment = JWT_SHAPE.exec(value)?.[1];
-  if (payloadSegment === undefined) return sha256(value);
-
+  if (payloadSegment === undefined) return undefined;
   let payload: unknown;
   try {
     payload = JSON.parse(Buffer.from(payloadSegment, 'base64url').toString('utf8'));
@@ -31,6 +24,29 @@ export function refreshTokenId(tokenOrJti: string): string {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw new Error('Refresh token looks like a JWT but its payload is not an object');
   }
-  const { jti } = payload as { jti?: unknown };
+  return payload as Record<string, unknown>;
+}
+
+/**
+ * The id under which a refresh token is stored: the SHA-256 (hex) of its `jti` claim when given a signed JWT, of the
+ * value itself when given a jti, and of the whole token for a JWT without a `jti` or an opaque token. A token and its
+ * jti therefore map to the same id, and the table never holds anything a client could present.
+ *
+ * @throws Error when the value is empty, or shaped like a JWT whose payload is not a JSON object.
+ */
+export function refreshTokenId(tokenOrJti: string): string {
+  const value = tokenOrJti.trim();
+  if (!value) throw new Error('Refresh token is empty');
+  const jti = jwtClaims(value)?.jti;
   return sha256(typeof jti === 'string' && jti ? jti : value);
+}
+
+/** The string claim `name` of a refresh token shaped like a JWT, e.g. its session; `undefined` otherwise. */
+export function refreshTokenClaim(token: string, name: string): string | undefined {
+  try {
+    const claim = jwtClaims(token.trim())?.[name];
+    return typeof claim === 'string' && claim ? claim : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -108,27 +108,47 @@ describe(`DeviceTrackerModule configuration (${TEST_DB})`, () => {
       .get('/v1/devices')
       .auth(login.body.access_token, { type: 'bearer' })
       .expect(200);
-    expect(listed.body).toEqual([expect.objectContaining({ id: login.headers['x-device-id'], isCurrent: false })]);
+    expect(listed.body).toEqual([expect.objectContaining({ id: login.headers['x-device-id'], isCurrent: true })]);
   });
 
-  it('marks the current device from the session claim of the access token', async () => {
-    app = await start(DeviceTrackerModule.forRoot());
-    const first = await loginAs('u7');
-    const deviceId = first.headers['x-device-id'];
-    const withClaim = await request(app.getHttpServer())
-      .post('/login')
-      .set('x-device-id', deviceId)
-      .send({ userId: 'u7', sid: deviceId });
+  it('marks the current device from the session claim alone, without device id header or cookie', async () => {
+    app = await start(DeviceTrackerModule.forRoot({ deviceIdHeader: false, deviceIdCookie: false }));
+    await loginAs('u7');
+    const second = await loginAs('u7');
 
     const listed = await request(app.getHttpServer())
       .get('/devices')
-      .auth(withClaim.body.access_token, { type: 'bearer' })
+      .auth(second.body.access_token, { type: 'bearer' })
       .expect(200);
-    expect(listed.body).toEqual([expect.objectContaining({ id: deviceId, isCurrent: true })]);
+    expect(listed.body).toHaveLength(2);
+    expect(listed.body.filter((device: { isCurrent: boolean }) => device.isCurrent)).toHaveLength(1);
+  });
+
+  it('refuses tokens without a session claim by default, and lets them through with withoutSession: allow', async () => {
+    app = await start(DeviceTrackerModule.forRoot());
+    const bare = await request(app.getHttpServer()).post('/login').send({ userId: 'u8', withoutSession: true });
+    const refused = await request(app.getHttpServer())
+      .get('/devices')
+      .auth(bare.body.access_token, { type: 'bearer' })
+      .expect(401);
+    expect(refused.body.message).toMatch(/no device session \(sid claim\)/);
+    await app.close();
+
+    app = await start(DeviceTrackerModule.forRoot({ withoutSession: 'allow' }));
+    const allowed = await request(app.getHttpServer()).post('/login').send({ userId: 'u8', withoutSession: true });
+    await request(app.getHttpServer()).get('/devices').auth(allowed.body.access_token, { type: 'bearer' }).expect(200);
+    // Without a session, header or cookie, the current device is unknown: logging out "the others" is refused.
+    const others = await request(app.getHttpServer())
+      .post('/devices/logout-others')
+      .auth(allowed.body.access_token, { type: 'bearer' })
+      .expect(400);
+    expect(others.body.message).toMatch(/which device/);
   });
 
   it('mounts the controller at a custom path, guarded by a custom guard', async () => {
-    app = await start(DeviceTrackerModule.forRoot({ path: 'account/sessions', authGuard: HeaderUserGuard }));
+    app = await start(
+      DeviceTrackerModule.forRoot({ path: 'account/sessions', authGuard: HeaderUserGuard, withoutSession: 'allow' }),
+    );
     await loginAs('carol');
 
     await request(app.getHttpServer()).get('/account/sessions').expect(403);

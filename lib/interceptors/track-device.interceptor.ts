@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type CallHandler,
   type ExecutionContext,
@@ -7,23 +8,28 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { mergeMap, type Observable } from 'rxjs';
+import { defer, mergeMap, type Observable } from 'rxjs';
 import { writeDeviceId, type DeviceResponse } from '../device-id.js';
-import { DEVICE_TRACKER_OPTIONS, TRACK_DEVICE_METADATA } from '../device-tracker.constants.js';
+import { setDeviceSession, type DeviceSession } from '../device-session.js';
+import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT, TRACK_DEVICE_METADATA } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
-import { normaliseUserId } from '../user-id.js';
 import { DeviceService } from '../device.service.js';
+import { MaxDevicesExceededException } from '../exceptions/max-devices-exceeded.exception.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 import type { TrackDeviceOptions } from '../interfaces/track-device-options.interface.js';
+import { normaliseUserId } from '../user-id.js';
 
 /**
- * Registered app-wide by the module; on routes marked with `@TrackDevice()` it tracks the device after the handler
- * succeeds. A handler that throws (a failed login) tracks nothing. Tracking never fails the login: a problem is
- * logged as a warning and the handler's result goes out unchanged.
+ * Registered app-wide by the module; acts only on routes marked with `@TrackDevice()`. Before the handler it
+ * prepares the device session (available through `@CurrentDevice()`, to be signed into the tokens); after the
+ * handler succeeds it records the login. A handler that throws (a failed login) records nothing.
+ *
+ * Tracking never fails the login, with one deliberate exception: `maxDevices` with the `'reject'` policy. Other
+ * problems are logged as warnings and the handler's result goes out unchanged.
  */
 @Injectable()
 export class TrackDeviceInterceptor implements NestInterceptor {
-  private readonly logger = new Logger('DeviceTracker');
+  private readonly logger = new Logger(LOGGER_CONTEXT);
 
   constructor(
     private readonly reflector: Reflector,
@@ -41,12 +47,34 @@ export class TrackDeviceInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const request = http.getRequest<DeviceRequest>();
     const response = http.getResponse<DeviceResponse>();
-    return next.handle().pipe(
-      mergeMap(async (result) => {
-        await this.track(request, response, result, routeOptions);
-        return result;
-      }),
+    const getUserId = routeOptions.getUserId ?? this.options.getUserId;
+    return defer(() => this.prepare(request, getUserId)).pipe(
+      mergeMap((session) =>
+        next.handle().pipe(
+          mergeMap(async (result) => {
+            await this.track(request, response, result, session, routeOptions);
+            return result;
+          }),
+        ),
+      ),
     );
+  }
+
+  /** The session this login will be recorded as; the user is known here when a guard authenticated it. */
+  private async prepare(
+    request: DeviceRequest,
+    getUserId: NonNullable<TrackDeviceOptions['getUserId']>,
+  ): Promise<DeviceSession> {
+    let session: DeviceSession;
+    try {
+      session = await this.devices.prepareLogin(request, normaliseUserId(getUserId(request)));
+    } catch (error) {
+      if (error instanceof MaxDevicesExceededException) throw error;
+      this.logger.warn(`Could not look up the device of a login: ${(error as Error).message}`);
+      session = { deviceId: randomUUID(), sessionId: randomUUID() };
+    }
+    setDeviceSession(request, session);
+    return session;
   }
 
   /** Records the login and hands the device id back to the client. */
@@ -54,6 +82,7 @@ export class TrackDeviceInterceptor implements NestInterceptor {
     request: DeviceRequest,
     response: DeviceResponse,
     result: unknown,
+    session: DeviceSession,
     routeOptions: TrackDeviceOptions,
   ): Promise<void> {
     try {
@@ -63,12 +92,16 @@ export class TrackDeviceInterceptor implements NestInterceptor {
         return;
       }
       const refreshToken = (routeOptions.getRefreshToken ?? this.options.getRefreshToken)(result);
-      if (!refreshToken) {
-        this.logger.warn('No refresh token found in the login result; logging this device out will not revoke it');
+      if (!refreshToken && !this.options.sessionStore) {
+        this.logger.warn(
+          'No refresh token found in the login result; it cannot be revoked when this device is logged out',
+        );
       }
-      const device = await this.devices.track(request, userId, refreshToken);
+      const device = await this.devices.track(request, userId, refreshToken, session);
+      setDeviceSession(request, { deviceId: device.id, sessionId: device.sessionId ?? session.sessionId });
       writeDeviceId(request, response, device.id, this.options);
     } catch (error) {
+      if (error instanceof MaxDevicesExceededException) throw error;
       this.logger.warn(`Login succeeded but its device could not be tracked: ${(error as Error).message}`);
     }
   }

@@ -12,6 +12,8 @@ export interface DeviceRequest {
   cookies?: Record<string, string | undefined>;
   /** Set by the authentication guard. */
   user?: unknown;
+  /** Set by express-session. */
+  sessionID?: string;
   secure?: boolean;
   protocol?: string;
 }

@@ -1,5 +1,22 @@
 import type { CanActivate, Type } from '@nestjs/common';
 import type { DeviceRequest } from './device-request.interface.js';
+import type { RevocationNotifier } from './revocation-notifier.interface.js';
+
+/** The one call the module makes on an express-session store (`MemoryStore`, connect-redis, connect-pg-simple…). */
+export interface SessionStoreLike {
+  destroy(sessionId: string, callback: (error?: unknown) => void): void;
+}
+
+/** What happens to a login when the user already has `limit` active devices. */
+export interface MaxDevicesOptions {
+  /** Most active devices a user may have at once; a whole number >= 1. */
+  limit: number;
+  /**
+   * `'evict-oldest'` logs out the devices least recently seen to make room; `'reject'` refuses the login with
+   * 403 until the user logs a device out. Default: `'evict-oldest'`.
+   */
+  policy?: 'evict-oldest' | 'reject';
+}
 
 /** How the device id cookie is written. */
 export interface DeviceIdCookieOptions {
@@ -40,11 +57,59 @@ export interface DeviceTrackerModuleOptions {
    */
   deviceIdHeader?: string | false;
   /**
-   * Claim of the authenticated user (`request.user`, e.g. the access token's payload) that names the device the
-   * request comes from. It takes precedence over the cookie and header when marking `isCurrent`.
+   * Claim of the authenticated user (`request.user`, e.g. the access token's payload) that carries the device
+   * session: the `sessionId` that `@CurrentDevice()` hands the login handler to sign into both tokens.
    * Default: `'sid'`.
    */
   sessionClaim?: string;
+  /**
+   * What `DeviceSessionGuard` does with an authenticated request that carries no session (a token signed without
+   * the claim, e.g. before you added it): `'deny'` answers 401, `'allow'` lets it through unchecked.
+   * Default: `'deny'`.
+   */
+  withoutSession?: 'allow' | 'deny';
+  /**
+   * How many sessions each instance remembers, as active or as logged out, so most requests need no database
+   * round trip. Default: `10000`.
+   */
+  sessionCacheSize?: number;
+  /**
+   * Milliseconds an instance trusts a cached "still active" without asking the database again. A logout is seen
+   * at once by the instance that did it and, through `revocationNotifier`, by the others; this only bounds how
+   * long an instance can miss one whose announcement did not reach it. `0` asks the database on every request.
+   * Default: `30000`.
+   */
+  sessionCacheTtl?: number;
+  /**
+   * Milliseconds a logged-out session is remembered without asking the database; set it to your access tokens'
+   * lifetime. Forgetting earlier is safe (the database still says no), only slower. Default: one hour.
+   */
+  revokedSessionTtl?: number;
+  /**
+   * Tells the other app instances about logouts. Default: an in-process notifier, right for one instance; use
+   * `new RedisRevocationNotifier(redis)` when several instances serve the same users.
+   */
+  revocationNotifier?: RevocationNotifier;
+  /**
+   * Milliseconds after a refresh during which the refresh token it replaced is still accepted once more, so two
+   * concurrent refreshes by one client are not mistaken for theft. Presenting a replaced token later logs the
+   * device out. Default: `10000`.
+   */
+  refreshReuseGrace?: number;
+  /**
+   * `DeviceSessionGuard` records `lastSeenAt` and the IP address of each authenticated request, at most once per
+   * device in this many milliseconds, after the response; `false` records only logins and refreshes.
+   * Default: `60000`.
+   */
+  lastSeenInterval?: number | false;
+  /** Cap on each user's active devices. Default: no cap. */
+  maxDevices?: MaxDevicesOptions;
+  /**
+   * The app's express-session store, for apps that sign users in with sessions rather than tokens. A device
+   * tracked on a request with an express session is tied to that session (`request.sessionID`), and logging the
+   * device out destroys the session in this store, so its cookie stops working. Default: none.
+   */
+  sessionStore?: SessionStoreLike;
   /**
    * Finds the user id on an authenticated request.
    * Default: `request.user.id ?? request.user.sub ?? request.user.userId`.

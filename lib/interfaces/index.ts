@@ -5,4 +5,7 @@ export type {
   DeviceTrackerModuleExtras,
   DeviceTrackerModuleOptions,
   DeviceTrackerOptionsFactory,
+  MaxDevicesOptions,
+  SessionStoreLike,
 } from './device-tracker-options.interface.js';
+export type { RevocationListener, RevocationNotifier } from './revocation-notifier.interface.js';

@@ -1,11 +1,14 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DEVICE_TRACKER_MIGRATIONS, DeviceTrackerModule } from 'nestjs-device-tracker';
+import { DEVICE_TRACKER_MIGRATIONS, DeviceTrackerModule, RedisRevocationNotifier } from 'nestjs-device-tracker';
 import { AuthModule } from './auth/auth.module.js';
 import type { SampleConfig } from './config.js';
 import { MeController } from './me.controller.js';
 import { CreateSampleUsers1764000000100 } from './migrations/1764000000100-create-sample-users.js';
+import { SampleRedis } from './redis.provider.js';
 import { SAMPLE_CONFIG } from './sample.constants.js';
+import { SecurityEventsListener } from './security-events.listener.js';
 import { UsersModule } from './users/users.module.js';
 
 @Module({})
@@ -21,14 +24,24 @@ export class AppModule {
           migrations: [...DEVICE_TRACKER_MIGRATIONS, CreateSampleUsers1764000000100],
           migrationsRun: true,
         }),
-        // The three touches: this import, autoLoadEntities above, and @TrackDevice() on the login route.
-        DeviceTrackerModule.forRoot({ path: 'api/devices' }),
+        EventEmitterModule.forRoot(),
+        // The touches: this import, autoLoadEntities above, @TrackDevice() and @CurrentDevice() on the login
+        // route, and DeviceSessionGuard where a logged-out device must lose access at once.
+        DeviceTrackerModule.forRootAsync({
+          path: 'api/devices',
+          inject: [SAMPLE_CONFIG, SampleRedis],
+          useFactory: ({ jwt, refreshReuseGraceMs }: SampleConfig, redis: SampleRedis) => ({
+            revocationNotifier: redis.client && new RedisRevocationNotifier(redis.client),
+            revokedSessionTtl: jwt.accessTtl * 1000,
+            refreshReuseGrace: refreshReuseGraceMs,
+          }),
+        }),
         UsersModule,
         AuthModule,
       ],
       controllers: [MeController],
-      providers: [{ provide: SAMPLE_CONFIG, useValue: config }],
-      exports: [SAMPLE_CONFIG],
+      providers: [{ provide: SAMPLE_CONFIG, useValue: config }, SampleRedis, SecurityEventsListener],
+      exports: [SAMPLE_CONFIG, SampleRedis],
     };
   }
 }

@@ -7,6 +7,10 @@ export interface SampleConfig {
   /** Express `trust proxy` setting: leave false unless a proxy you run sits in front of the app. */
   trustProxy: boolean | string | number;
   database: DataSourceOptions;
+  /** Redis that several instances of the app share, so a logout on one is honoured by all at once. Optional. */
+  redisUrl?: string;
+  /** Milliseconds a replaced refresh token is still accepted, for two concurrent refreshes by one client. */
+  refreshReuseGraceMs: number;
   jwt: {
     accessSecret: string;
     refreshSecret: string;
@@ -54,6 +58,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): SampleConfig {
     port: Number(env.PORT ?? 3000),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     database: databaseOptions(env.DATABASE_URL),
+    redisUrl: env.REDIS_URL || undefined,
+    refreshReuseGraceMs: Number(env.REFRESH_REUSE_GRACE_MS ?? 10_000),
     jwt: {
       accessSecret: env.JWT_ACCESS_SECRET ?? 'sample-access-secret-change-me',
       refreshSecret: env.JWT_REFRESH_SECRET ?? 'sample-refresh-secret-change-me',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { DeviceService } from 'nestjs-device-tracker';
+import { DeviceService, type DeviceRequest } from 'nestjs-device-tracker';
 import { SAMPLE_CONFIG } from '../sample.constants.js';
 import type { SampleConfig } from '../config.js';
 import { UsersService } from '../users/users.service.js';
@@ -23,16 +23,17 @@ export class AuthService {
     @Inject(SAMPLE_CONFIG) private readonly config: SampleConfig,
   ) {}
 
-  async issueTokens(user: { id: number | string; username: string }): Promise<TokenPair> {
+  /** Both tokens carry the device session (`sid`), so logging the device out kills both. */
+  async issueTokens(user: { id: number | string; username: string }, sid: string): Promise<TokenPair> {
     const { accessSecret, refreshSecret, accessTtl, refreshTtl } = this.config.jwt;
     const sub = String(user.id);
     const [access_token, refresh_token] = await Promise.all([
       this.jwt.signAsync(
-        { sub, username: user.username, typ: 'access' },
+        { sub, username: user.username, sid, typ: 'access' },
         { secret: accessSecret, expiresIn: accessTtl },
       ),
       this.jwt.signAsync(
-        { sub, typ: 'refresh' },
+        { sub, sid, typ: 'refresh' },
         { secret: refreshSecret, expiresIn: refreshTtl, jwtid: randomUUID() },
       ),
     ]);
@@ -41,9 +42,10 @@ export class AuthService {
 
   /**
    * Checks the refresh token's signature, then lets the device tracker refuse it if its device was logged out or
-   * the token was already used, and moves the device to the new refresh token.
+   * the token was already used (which logs the device out: it may have been stolen), and moves the device to the
+   * new refresh token. The session stays the same.
    */
-  async refresh(refreshToken: string): Promise<TokenPair> {
+  async refresh(refreshToken: string, request: DeviceRequest): Promise<TokenPair> {
     let payload: RefreshTokenPayload;
     try {
       payload = await this.jwt.verifyAsync<RefreshTokenPayload>(refreshToken, {
@@ -52,11 +54,13 @@ export class AuthService {
     } catch {
       throw new UnauthorizedException('Refresh token is invalid or expired');
     }
-    if (payload.typ !== 'refresh') throw new UnauthorizedException('Not a refresh token');
+    if (payload.typ !== 'refresh' || typeof payload.sid !== 'string') {
+      throw new UnauthorizedException('Not a refresh token');
+    }
     const user = await this.users.findById(Number(payload.sub));
     if (!user) throw new UnauthorizedException('User no longer exists');
-    const tokens = await this.issueTokens(user);
-    await this.devices.rotateRefreshToken(refreshToken, tokens.refresh_token);
+    const tokens = await this.issueTokens(user, payload.sid);
+    await this.devices.rotateRefreshToken(refreshToken, tokens.refresh_token, request);
     return tokens;
   }
 }

@@ -18,6 +18,6 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
 
   validate(payload: AccessTokenPayload): AuthenticatedUser {
     if (payload.typ !== 'access') throw new UnauthorizedException('Not an access token');
-    return { id: payload.sub, username: payload.username };
+    return { id: payload.sub, username: payload.username, sid: payload.sid };
   }
 }

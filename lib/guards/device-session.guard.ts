@@ -1,0 +1,72 @@
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { claimedSessionId } from '../device-id.js';
+import { setDeviceSession, type DeviceSession } from '../device-session.js';
+import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT, SKIP_DEVICE_SESSION_METADATA } from '../device-tracker.constants.js';
+import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { DeviceService } from '../device.service.js';
+import type { DeviceRequest } from '../interfaces/device-request.interface.js';
+import { LastSeenRecorder } from '../last-seen-recorder.js';
+import { normaliseUserId } from '../user-id.js';
+
+/**
+ * Refuses, with 401, requests whose device has been logged out: put it after your authentication guard, on a
+ * route, a controller, or the whole app (`APP_GUARD`, registered after the authentication guard), and exempt
+ * routes with `@SkipDeviceSession()`. It checks, it does not authenticate: a request without an authenticated
+ * user passes untouched, for your authentication guard to judge.
+ *
+ * The session comes from the `sessionClaim` of `request.user` (or express-session's id); most checks are answered
+ * from memory. On success the device is available through `@CurrentDevice()` and its `lastSeenAt` is recorded.
+ * When the answer is not cached and the database cannot be reached, the request fails closed with 503.
+ */
+@Injectable()
+export class DeviceSessionGuard implements CanActivate {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly devices: DeviceService,
+    private readonly lastSeen: LastSeenRecorder,
+    @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const skip = this.reflector.getAllAndOverride<boolean | undefined>(SKIP_DEVICE_SESSION_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (skip) return true;
+    const request = context.switchToHttp().getRequest<DeviceRequest>();
+    const userId = normaliseUserId(this.options.getUserId(request));
+    if (userId === undefined) return true;
+
+    const sessionId = claimedSessionId(request, this.options);
+    if (!sessionId) {
+      if (this.options.withoutSession === 'allow') return true;
+      throw new UnauthorizedException(`This token carries no device session (${this.options.sessionClaim} claim)`);
+    }
+    const session = await this.verify(sessionId, userId);
+    if (!session) throw new UnauthorizedException('This device has been logged out; sign in again');
+    setDeviceSession(request, session);
+    this.lastSeen.record(session.deviceId, request);
+    return true;
+  }
+
+  private async verify(sessionId: string, userId: string): Promise<DeviceSession | undefined> {
+    try {
+      return await this.devices.verifySession(sessionId, userId);
+    } catch (error) {
+      this.logger.error(`Cannot check a device session: ${(error as Error).message}`);
+      throw new ServiceUnavailableException('Cannot check this device session right now; try again shortly');
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { Logger } from '@nestjs/common';
+import { LOGGER_CONTEXT } from '../device-tracker.constants.js';
+import type { RevocationListener, RevocationNotifier } from '../interfaces/revocation-notifier.interface.js';
+
+/** The calls the notifier makes on an ioredis connection; described here so the module does not import ioredis. */
+export interface RedisConnection {
+  readonly status: string;
+  publish(channel: string, message: string): Promise<unknown>;
+  subscribe(channel: string): Promise<unknown>;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  duplicate(): RedisConnection;
+  quit(): Promise<unknown>;
+}
+
+export interface RedisRevocationNotifierOptions {
+  /** Pub/sub channel; instances that must agree use the same one. Default: `'device-tracker:revocations'`. */
+  channel?: string;
+}
+
+/**
+ * Announces revocations over Redis pub/sub, so a logout on one instance is honoured by every other one at once.
+ * Give it your ioredis client: it publishes through it and subscribes through its own duplicate, which it closes
+ * when the module stops (your client is left open).
+ *
+ * Pub/sub delivers only to instances connected at the time, so this instance reports itself as not listening
+ * from the moment its subscription drops until it is re-established, and then asks for a resync: in between,
+ * every check goes to the database.
+ */
+export class RedisRevocationNotifier implements RevocationNotifier {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  private readonly channel: string;
+  private subscriber?: RedisConnection;
+  private listening = false;
+  private closed = false;
+
+  constructor(
+    private readonly client: RedisConnection,
+    options: RedisRevocationNotifierOptions = {},
+  ) {
+    this.channel = options.channel ?? 'device-tracker:revocations';
+  }
+
+  async publish(sessionIds: string[]): Promise<void> {
+    if (sessionIds.length > 0) await this.client.publish(this.channel, JSON.stringify(sessionIds));
+  }
+
+  async subscribe(listener: RevocationListener): Promise<void> {
+    const subscriber = this.client.duplicate();
+    this.subscriber = subscriber;
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== this.channel) return;
+      const sessionIds = parseSessionIds(message);
+      if (sessionIds) listener.revoked(sessionIds);
+      else this.logger.warn(`Ignored a malformed message on ${this.channel}`);
+    });
+    subscriber.on('close', () => {
+      if (this.listening) this.logger.warn('Lost the Redis subscription; checking sessions in the database');
+      this.listening = false;
+    });
+    subscriber.on('error', (error: Error) => this.logger.warn(`Redis subscriber: ${error.message}`));
+    subscriber.on('ready', () => {
+      if (this.listening || this.closed) return;
+      // Anything published while the subscription was down was missed: re-subscribe, then forget cached answers.
+      this.listen(subscriber, listener).catch((error: Error) =>
+        this.logger.warn(`Could not re-subscribe to ${this.channel}: ${error.message}`),
+      );
+    });
+    if (subscriber.status === 'ready') await this.listen(subscriber, listener);
+  }
+
+  isListening(): boolean {
+    return this.listening;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listening = false;
+    await this.subscriber?.quit().catch(() => undefined);
+  }
+
+  private async listen(subscriber: RedisConnection, listener: RevocationListener): Promise<void> {
+    await subscriber.subscribe(this.channel);
+    listener.resync();
+    this.listening = subscriber.status === 'ready' && !this.closed;
+  }
+}
+
+function parseSessionIds(message: string): string[] | undefined {
+  try {
+    const value: unknown = JSON.parse(message);
+    return Array.isArray(value) && value.every((id) => typeof id === 'string') ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,5 +1,5 @@
 // Starts the compiled sample app against the packed package and walks the main flow over HTTP:
-// login twice from one device, list, log the device out, and check its refresh token is refused.
+// login twice from one device, list, log the device out, and check its refresh and access tokens are refused.
 import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,6 +54,8 @@ try {
   assert.equal(loggedOut.body.isActive, false);
   const refused = await call('POST', '/auth/refresh', { body: { refresh_token: second.body.refresh_token } });
   assert.equal(refused.status, 401);
+  // The access token has not expired, but its device is logged out: refused at once.
+  assert.equal((await call('GET', '/me', { token: second.body.access_token })).status, 401);
   console.log('smoke: 1 passed, 0 failed');
 } finally {
   app.kill();

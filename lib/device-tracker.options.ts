@@ -110,7 +110,7 @@ function oneOf<T extends string>(name: string, value: T | undefined, allowed: re
 function resolveMaxDevices(
   maxDevices: DeviceTrackerModuleOptions['maxDevices'],
 ): ResolvedDeviceTrackerOptions['maxDevices'] {
-  if (maxDevices === undefined) return undefined;
+  if (maxDevices === undefined || maxDevices === null) return undefined;
   return {
     limit: wholeNumber('maxDevices.limit', maxDevices.limit, Number.NaN, 1),
     policy: oneOf('maxDevices.policy', maxDevices.policy, ['evict-oldest', 'reject'] as const),
@@ -120,7 +120,9 @@ function resolveMaxDevices(
 /** The one place defaults are applied and options are checked, so a bad option fails the start, not a login. */
 export function resolveDeviceTrackerOptions(options: DeviceTrackerModuleOptions = {}): ResolvedDeviceTrackerOptions {
   const notifier = options.revocationNotifier ?? new InMemoryRevocationNotifier();
-  if (typeof notifier.publish !== 'function' || typeof notifier.subscribe !== 'function') {
+  if (
+    !(['publish', 'subscribe', 'isListening', 'close'] as const).every((name) => typeof notifier[name] === 'function')
+  ) {
     invalid('revocationNotifier must implement RevocationNotifier (publish, subscribe, isListening, close)');
   }
   if (options.sessionStore !== undefined && typeof options.sessionStore?.destroy !== 'function') {

@@ -8,7 +8,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, LessThan, Not, type Repository } from 'typeorm';
+import { LessThan, Not, type Repository } from 'typeorm';
 import { clientIp } from './client-ip.js';
 import { currentDeviceId, normaliseDeviceId, presentedDeviceId } from './device-id.js';
 import { DeviceEventPublisher } from './device-event-publisher.js';
@@ -20,7 +20,7 @@ import { toDeviceSnapshot } from './device-view.js';
 import { Device } from './device.entity.js';
 import { MaxDevicesExceededException } from './exceptions/max-devices-exceeded.exception.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
-import { refreshTokenClaim, refreshTokenId } from './refresh-token-id.js';
+import { refreshTokenClaim, refreshTokenId, refreshTokenIssuedAt } from './refresh-token-id.js';
 import { SessionCache } from './revocation/session-cache.js';
 import { normaliseUserAgent, UserAgentParser } from './user-agent.js';
 import { normaliseUserId } from './user-id.js';
@@ -59,7 +59,9 @@ export class DeviceService {
    * @throws MaxDevicesExceededException when `maxDevices.policy` is `'reject'` and this would be one device too many.
    */
   async prepareLogin(request: DeviceRequest, userId?: UserId): Promise<DeviceSession> {
-    const sessionId = randomUUID();
+    // With express-session the login's session is the request's; track() reads it again in case the handler
+    // regenerated it.
+    const sessionId = this.options.sessionStore && request.sessionID ? request.sessionID : randomUUID();
     const presented = presentedDeviceId(request, this.options);
     if (userId === undefined) return { deviceId: presented ?? randomUUID(), sessionId };
     const owner = this.owner(userId);
@@ -122,6 +124,7 @@ export class DeviceService {
       await this.devices.insert(device);
       this.events.emit(DeviceTrackerEvents.DEVICE_CREATED, { device: toDeviceSnapshot(device) });
     }
+    await this.refuseIfOverLimitAfterWrite(owner, device, !existing || !this.owns(existing, owner));
     await this.evictOverLimit(owner, device.id);
     return device;
   }
@@ -194,6 +197,16 @@ export class DeviceService {
   }
 
   /**
+   * Destroys the request's own express session when a logout it made has ended it. The store copy is gone
+   * already, but express-session would save the request's session back into the store as the response ends.
+   */
+  async endRequestSessionIfLoggedOut(request: DeviceRequest): Promise<void> {
+    const { session, sessionID } = request;
+    if (!this.options.sessionStore || !session || !sessionID || this.sessions.get(sessionID) !== 'revoked') return;
+    await new Promise<void>((resolve) => session.destroy(() => resolve()));
+  }
+
+  /**
    * Whether a refresh token may still be used: false once its device is logged out, once it has been rotated, or
    * when it was never tracked. Verify the token's signature before asking.
    */
@@ -204,8 +217,8 @@ export class DeviceService {
 
   /**
    * Moves the device of `oldToken` to `newToken` (RFC 9700 §4.14 rotation). Verify the old token's signature first.
-   * Of two refreshes racing with the same token, one wins by a conditional update; the other is still accepted
-   * within `refreshReuseGrace`. Any other use of a replaced token is taken as theft: the device is logged out, so
+   * Of two refreshes racing with the same token, one wins by a conditional update; within `refreshReuseGrace` the
+   * other is still accepted, and so is the token the winner was given. Any other use of a replaced token is taken as theft: the device is logged out, so
    * both the thief's and the owner's tokens die, and `REFRESH_TOKEN_REUSE_DETECTED` is emitted.
    *
    * @param request the refreshing request, when there is one: the reuse event tells where the token came from.
@@ -221,11 +234,15 @@ export class DeviceService {
         { refreshTokenJti: newJti, previousRefreshTokenJti: oldJti, refreshTokenRotatedAt: now, lastSeenAt: now },
       );
       if (rotated.affected) return this.devices.findOneByOrFail({ refreshTokenJti: newJti });
-      const replaced = await this.devices.findOneBy({ previousRefreshTokenJti: oldJti });
-      if (replaced && (await this.acceptConcurrentRefresh(replaced, newJti, now))) {
-        return this.devices.findOneByOrFail({ refreshTokenJti: newJti });
+      const device =
+        (await this.devices.findOneBy({ previousRefreshTokenJti: oldJti })) ?? (await this.deviceOfSession(oldToken));
+      if (device && this.isConcurrentRefresh(device, oldJti, oldToken, now)) {
+        if (await this.moveToRefreshToken(device, newJti, now)) {
+          return this.devices.findOneByOrFail({ refreshTokenJti: newJti });
+        }
+      } else {
+        await this.detectReuse(device, request);
       }
-      await this.detectReuse(replaced ?? (await this.deviceOfSession(oldToken)), request);
     }
     throw new UnauthorizedException('Refresh token has been revoked or already used');
   }
@@ -246,10 +263,23 @@ export class DeviceService {
     return currentDeviceId(request, this.options);
   }
 
-  /** The second of two concurrent refreshes with the same token, within the grace period: moves on from the first. */
-  private async acceptConcurrentRefresh(device: Device, newJti: string, now: Date): Promise<boolean> {
-    const rotatedAt = device.refreshTokenRotatedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
-    if (!device.isActive || now.getTime() - rotatedAt > this.options.refreshReuseGrace) return false;
+  /**
+   * Whether a token that is no longer the device's current one comes from a refresh racing with the last rotation:
+   * the token that rotation replaced, or one issued by a concurrent refresh, presented within `refreshReuseGrace`.
+   */
+  private isConcurrentRefresh(device: Device, oldJti: string, oldToken: string, now: Date): boolean {
+    const rotatedAt = device.refreshTokenRotatedAt?.getTime();
+    if (!device.isActive || rotatedAt === undefined || now.getTime() - rotatedAt > this.options.refreshReuseGrace) {
+      return false;
+    }
+    if (device.previousRefreshTokenJti === oldJti) return true;
+    // `iat` counts whole seconds: a token issued by a concurrent refresh carries at most one second less.
+    const issuedAt = refreshTokenIssuedAt(oldToken);
+    return issuedAt !== undefined && issuedAt >= rotatedAt - 1000;
+  }
+
+  /** Moves the device on from whatever token is current now, unless another refresh moved it in between. */
+  private async moveToRefreshToken(device: Device, newJti: string, now: Date): Promise<boolean> {
     const { affected } = await this.devices.update(
       { id: device.id, refreshTokenJti: device.refreshTokenJti ?? undefined, isActive: true },
       { refreshTokenJti: newJti, lastSeenAt: now },
@@ -286,23 +316,26 @@ export class DeviceService {
     return devices.filter((device) => this.owns(device, owner));
   }
 
-  /** Logs the devices out and ends their sessions everywhere. Returns how many were still active. */
+  /**
+   * Logs the devices out and ends their sessions everywhere. Returns how many this call logged out: each row is
+   * updated on its own, conditionally, so of two logouts that cross only one reports (and announces) a device.
+   */
   private async logoutDevices(devices: Device[], reason: DeviceLogoutReason): Promise<number> {
     const active = devices.filter((device) => device.isActive);
     if (active.length === 0) return 0;
     const loggedOut = { isActive: false, revokedAt: new Date() };
-    const { affected } = await this.devices.update(
-      { id: In(active.map((device) => device.id)), isActive: true },
-      loggedOut,
+    const changed = await Promise.all(
+      active.map(async (device) => (await this.devices.update({ id: device.id, isActive: true }, loggedOut)).affected),
     );
     await this.revokeSessions(active.map((device) => device.sessionId));
-    for (const device of active) {
+    const done = active.filter((_device, index) => changed[index] === 1);
+    for (const device of done) {
       this.events.emit(DeviceTrackerEvents.DEVICE_LOGGED_OUT, {
         device: toDeviceSnapshot(this.devices.merge(device, loggedOut)),
         reason,
       });
     }
-    return affected ?? active.length;
+    return done.length;
   }
 
   /**
@@ -337,6 +370,20 @@ export class DeviceService {
     if (max?.policy !== 'reject') return;
     const others = await this.activeDevices(owner, deviceId);
     if (others.length < max.limit) return;
+    this.events.emit(DeviceTrackerEvents.MAX_DEVICES_EXCEEDED, { userId: owner, ...max, evicted: [] });
+    throw new MaxDevicesExceededException(max.limit);
+  }
+
+  /**
+   * `reject` policy, after the write: logins racing for the last place each passed the check before writing, so
+   * count again and undo this one if the limit is now exceeded. Both racers may be refused; both never get in.
+   */
+  private async refuseIfOverLimitAfterWrite(owner: string, device: Device, created: boolean): Promise<void> {
+    const max = this.options.maxDevices;
+    if (max?.policy !== 'reject' || (await this.activeDevices(owner)).length <= max.limit) return;
+    if (created) await this.devices.delete({ id: device.id, userId: owner });
+    else await this.devices.update({ id: device.id }, { isActive: false, revokedAt: new Date() });
+    await this.revokeSessions([device.sessionId]);
     this.events.emit(DeviceTrackerEvents.MAX_DEVICES_EXCEEDED, { userId: owner, ...max, evicted: [] });
     throw new MaxDevicesExceededException(max.limit);
   }

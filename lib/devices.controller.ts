@@ -53,13 +53,16 @@ export class DevicesController {
   @Post('logout-all')
   @HttpCode(200)
   async logoutAll(@Req() request: DeviceRequest): Promise<{ loggedOut: number }> {
-    return { loggedOut: await this.devices.logoutAll(this.userId(request)) };
+    const loggedOut = await this.devices.logoutAll(this.userId(request));
+    await this.devices.endRequestSessionIfLoggedOut(request);
+    return { loggedOut };
   }
 
   @Post(':id/logout')
   @HttpCode(200)
   async logout(@Req() request: DeviceRequest, @Param('id', ParseDeviceIdPipe) id: string): Promise<DeviceView> {
     const device = await this.devices.logout(this.userId(request), id);
+    await this.devices.endRequestSessionIfLoggedOut(request);
     return toDeviceView(device, this.devices.currentDeviceId(request));
   }
 

@@ -25,13 +25,14 @@ export class LastSeenRecorder {
       interval === false ? undefined : new LRUCache({ max: options.sessionCacheSize || 1, ttl: interval });
   }
 
-  record(deviceId: string, request: DeviceRequest): void {
+  /** Notes that the device made `request`; the write, when one is due, waits until `response` has been sent. */
+  record(deviceId: string, request: DeviceRequest, response: FinishingResponse): void {
     const interval = this.options.lastSeenInterval;
     if (interval === false || this.lastWrites?.has(deviceId)) return;
     const now = Date.now();
     this.lastWrites?.set(deviceId, now);
     const ipAddress = clientIp(request);
-    setImmediate(() => {
+    afterResponse(response, () => {
       this.devices
         .recordSeen(deviceId, ipAddress, new Date(now), new Date(now - interval))
         .catch((error: Error) =>
@@ -39,4 +40,27 @@ export class LastSeenRecorder {
         );
     });
   }
+}
+
+/** A response that says when it has been sent: Node's (Express) directly, Fastify's reply through `raw`. */
+export interface FinishingResponse {
+  once?(event: 'finish' | 'close', listener: () => void): unknown;
+  raw?: FinishingResponse;
+}
+
+/** Runs `callback` once the response has been sent or the connection closed, whichever comes first. */
+function afterResponse(response: FinishingResponse, callback: () => void): void {
+  const target = typeof response.once === 'function' ? response : response.raw;
+  if (typeof target?.once !== 'function') {
+    setImmediate(callback);
+    return;
+  }
+  let done = false;
+  const run = () => {
+    if (done) return;
+    done = true;
+    callback();
+  };
+  target.once('finish', run);
+  target.once('close', run);
 }

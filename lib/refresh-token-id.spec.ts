@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { describe, expect, it } from 'vitest';
-import { refreshTokenId } from './refresh-token-id.js';
+import { refreshTokenClaim, refreshTokenId, refreshTokenIssuedAt } from './refresh-token-id.js';
 
 const jwt = new JwtService({ secret: 'refresh-token-id-spec-secret' });
 
@@ -128,5 +128,98 @@ describe('refreshTokenId', () => {
       expect(message).not.toContain(token);
       expect(message).not.toContain('secret-material');
     });
+  });
+});
+
+describe('refreshTokenClaim', () => {
+  describe('with a token shaped like a JWT', () => {
+    it('reads a string claim, such as the session the token was signed with', () => {
+      const sid = randomUUID();
+      const token = jwt.sign({ sub: 42, sid }, { jwtid: randomUUID() });
+      expect(refreshTokenClaim(token, 'sid')).toBe(sid);
+      expect(refreshTokenClaim(token, 'jti')).toEqual(expect.any(String));
+    });
+
+    it('reads whichever claim is asked for', () => {
+      const token = jwt.sign({ sid: 'session-1', session_id: 'session-2' });
+      expect(refreshTokenClaim(token, 'sid')).toBe('session-1');
+      expect(refreshTokenClaim(token, 'session_id')).toBe('session-2');
+    });
+
+    it('does not check the signature', () => {
+      const forged = jwt.sign({ sid: 'session-1' }, { secret: 'another-secret' });
+      expect(refreshTokenClaim(forged, 'sid')).toBe('session-1');
+      expect(refreshTokenClaim(fakeJwt(JSON.stringify({ sid: 'unsigned' }), ''), 'sid')).toBe('unsigned');
+    });
+
+    it('trims whitespace around the token', () => {
+      expect(refreshTokenClaim(`  ${jwt.sign({ sid: 'trimmed' })}\n`, 'sid')).toBe('trimmed');
+    });
+
+    it('returns undefined for a claim the token does not carry', () => {
+      expect(refreshTokenClaim(jwt.sign({ sub: 1 }), 'sid')).toBeUndefined();
+    });
+
+    it('does not read inherited properties as claims', () => {
+      const token = fakeJwt(JSON.stringify({ sub: 1 }));
+      expect(refreshTokenClaim(token, 'constructor')).toBeUndefined();
+      expect(refreshTokenClaim(token, 'toString')).toBeUndefined();
+      expect(refreshTokenClaim(token, '__proto__')).toBeUndefined();
+    });
+
+    it.each([
+      ['an empty string', ''],
+      ['a number', 7],
+      ['a boolean', true],
+      ['null', null],
+      ['an object', { id: 's' }],
+      ['an array', ['s']],
+    ])('returns undefined for a claim that is %s', (_label, sid) => {
+      expect(refreshTokenClaim(fakeJwt(JSON.stringify({ sid })), 'sid')).toBeUndefined();
+    });
+  });
+
+  describe('with anything else', () => {
+    it.each([
+      ['a jti', randomUUID()],
+      ['an opaque token', 'rt_' + 'x'.repeat(40)],
+      ['two segments', 'abc.def'],
+      ['five segments (JWE)', Array.from({ length: 5 }, () => 'x'.repeat(20)).join('.')],
+      ['an empty string', ''],
+      ['whitespace', '   '],
+    ])('returns undefined for %s', (_label, value) => {
+      expect(refreshTokenClaim(value, 'sid')).toBeUndefined();
+    });
+
+    it.each([
+      ['not JSON', `${base64url('{}')}.${base64url('not json')}.c2ln`],
+      ['truncated JSON', `${base64url('{}')}.${base64url('{"sid":"abc"')}.c2ln`],
+      ['a JSON string', fakeJwt('"sid"')],
+      ['JSON null', fakeJwt('null')],
+      ['a JSON array', fakeJwt('["sid"]')],
+      ['a JSON number', fakeJwt('12')],
+    ])('returns undefined, without throwing, for a JWT-shaped value whose payload is %s', (_label, token) => {
+      expect(() => refreshTokenClaim(token, 'sid')).not.toThrow();
+      expect(refreshTokenClaim(token, 'sid')).toBeUndefined();
+    });
+  });
+});
+
+describe('refreshTokenIssuedAt', () => {
+  it('reads the iat claim of a signed token, in milliseconds', () => {
+    const token = jwt.sign({ sub: 'u' }, { jwtid: 'j' });
+    const { iat } = jwt.decode<{ iat: number }>(token);
+    expect(refreshTokenIssuedAt(token)).toBe(iat * 1000);
+    expect(refreshTokenIssuedAt(fakeJwt(JSON.stringify({ iat: 1_700_000_000 })))).toBe(1_700_000_000_000);
+  });
+
+  it.each([
+    ['a jti', 'jti-1'],
+    ['an opaque token', 'opaque-refresh-token'],
+    ['a JWT without iat', fakeJwt(JSON.stringify({ sub: 'u' }))],
+    ['a JWT whose iat is not a number', fakeJwt(JSON.stringify({ iat: '1700000000' }))],
+    ['a JWT whose payload cannot be decoded', fakeJwt('not json')],
+  ])('is undefined for %s, without throwing', (_label, token) => {
+    expect(refreshTokenIssuedAt(token)).toBeUndefined();
   });
 });

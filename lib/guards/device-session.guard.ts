@@ -14,7 +14,7 @@ import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT, SKIP_DEVICE_SESSION_METADATA } 
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { DeviceService } from '../device.service.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
-import { LastSeenRecorder } from '../last-seen-recorder.js';
+import { type FinishingResponse, LastSeenRecorder } from '../last-seen-recorder.js';
 import { normaliseUserId } from '../user-id.js';
 
 /**
@@ -45,7 +45,8 @@ export class DeviceSessionGuard implements CanActivate {
       context.getClass(),
     ]);
     if (skip) return true;
-    const request = context.switchToHttp().getRequest<DeviceRequest>();
+    const http = context.switchToHttp();
+    const request = http.getRequest<DeviceRequest>();
     const userId = normaliseUserId(this.options.getUserId(request));
     if (userId === undefined) return true;
 
@@ -57,7 +58,7 @@ export class DeviceSessionGuard implements CanActivate {
     const session = await this.verify(sessionId, userId);
     if (!session) throw new UnauthorizedException('This device has been logged out; sign in again');
     setDeviceSession(request, session);
-    this.lastSeen.record(session.deviceId, request);
+    this.lastSeen.record(session.deviceId, request, http.getResponse<FinishingResponse>());
     return true;
   }
 

@@ -14,6 +14,8 @@ export interface DeviceRequest {
   user?: unknown;
   /** Set by express-session. */
   sessionID?: string;
+  /** Set by express-session. */
+  session?: { destroy(callback: (error?: unknown) => void): unknown };
   secure?: boolean;
   protocol?: string;
 }

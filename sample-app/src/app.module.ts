@@ -30,8 +30,8 @@ export class AppModule {
         DeviceTrackerModule.forRootAsync({
           path: 'api/devices',
           inject: [SAMPLE_CONFIG, SampleRedis],
-          useFactory: ({ jwt, refreshReuseGraceMs }: SampleConfig, redis: SampleRedis) => ({
-            revocationNotifier: redis.client && new RedisRevocationNotifier(redis.client),
+          useFactory: ({ jwt, refreshReuseGraceMs, redisChannel }: SampleConfig, redis: SampleRedis) => ({
+            revocationNotifier: redis.client && new RedisRevocationNotifier(redis.client, { channel: redisChannel }),
             revokedSessionTtl: jwt.accessTtl * 1000,
             refreshReuseGrace: refreshReuseGraceMs,
           }),

@@ -9,6 +9,8 @@ export interface SampleConfig {
   database: DataSourceOptions;
   /** Redis that several instances of the app share, so a logout on one is honoured by all at once. Optional. */
   redisUrl?: string;
+  /** Pub/sub channel the instances announce logouts on. */
+  redisChannel: string;
   /** Milliseconds a replaced refresh token is still accepted, for two concurrent refreshes by one client. */
   refreshReuseGraceMs: number;
   jwt: {
@@ -59,6 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): SampleConfig {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     database: databaseOptions(env.DATABASE_URL),
     redisUrl: env.REDIS_URL || undefined,
+    redisChannel: env.REDIS_CHANNEL || 'device-tracker:revocations',
     refreshReuseGraceMs: Number(env.REFRESH_REUSE_GRACE_MS ?? 10_000),
     jwt: {
       accessSecret: env.JWT_ACCESS_SECRET ?? 'sample-access-secret-change-me',

@@ -1,6 +1,7 @@
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
 import { getDeviceSession } from './device-session.js';
+import { SESSION_ID_MAX_LENGTH } from './device-tracker.constants.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -42,9 +43,6 @@ export function presentedDeviceId(request: DeviceRequest, options: ResolvedDevic
 export function currentDeviceId(request: DeviceRequest, options: ResolvedDeviceTrackerOptions): string | undefined {
   return getDeviceSession(request)?.deviceId ?? presentedDeviceId(request, options);
 }
-
-/** Longest session id accepted from a token; longer ones cannot be in the table. */
-const SESSION_ID_MAX_LENGTH = 255;
 
 /**
  * The session an authenticated request claims: the session claim of `request.user` (signed into its token by the

@@ -12,6 +12,8 @@ export const USER_ID_MAX_LENGTH = 128;
 export const DEVICE_NAME_MAX_LENGTH = 255;
 /** Size of the `browser` and `os` columns. */
 export const SOFTWARE_NAME_MAX_LENGTH = 64;
+/** Size of the `session_id` column: a session id of a token, or an express-session id. */
+export const SESSION_ID_MAX_LENGTH = 255;
 /** Longest textual IP address: an IPv4-mapped IPv6 address written out in full. */
 export const IP_ADDRESS_MAX_LENGTH = 45;
 

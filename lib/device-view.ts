@@ -1,7 +1,7 @@
 import type { Device } from './device.entity.js';
 import type { DeviceType } from './user-agent.js';
 
-/** A device as the API shows it to its owner: everything but the refresh token id. */
+/** A device as the API shows it to its owner: no refresh token digest, no session id. */
 export interface DeviceView {
   id: string;
   deviceName: string;

@@ -3,6 +3,7 @@ import {
   DEVICE_NAME_MAX_LENGTH,
   DEVICES_TABLE,
   IP_ADDRESS_MAX_LENGTH,
+  SESSION_ID_MAX_LENGTH,
   SOFTWARE_NAME_MAX_LENGTH,
   USER_AGENT_MAX_LENGTH,
   USER_ID_MAX_LENGTH,
@@ -41,7 +42,10 @@ export class Device {
   @Column({ name: 'device_type', type: String, length: 16 })
   deviceType!: DeviceType;
 
-  /** IPv4 or IPv6 address of the last login, as resolved by the platform (see `clientIp`). */
+  /**
+   * IPv4 or IPv6 address the device was last seen from (login, refresh, or a request through
+   * `DeviceSessionGuard`), as resolved by the platform (see `clientIp`).
+   */
   @Column({ name: 'ip_address', type: String, length: IP_ADDRESS_MAX_LENGTH, nullable: true })
   ipAddress!: string | null;
 
@@ -55,13 +59,21 @@ export class Device {
    * login, so tokens of an earlier login die with it), or its express-session id. Never in the API.
    */
   @Index('UQ_device_tracker_devices_session', { unique: true })
-  @Column({ name: 'session_id', type: String, length: 255, nullable: true })
+  @Column({ name: 'session_id', type: String, length: SESSION_ID_MAX_LENGTH, nullable: true })
   sessionId!: string | null;
 
   /** Digest of the refresh token the current one replaced, so presenting it again is recognised as reuse. */
   @Index('IDX_device_tracker_devices_previous_jti')
   @Column({ name: 'previous_refresh_token_jti', type: String, length: 255, nullable: true })
   previousRefreshTokenJti!: string | null;
+
+  /**
+   * Digest of the token a refresh racing with the last rotation was given: usable like the current one until the
+   * device rotates again, so a client may keep either of two concurrent answers.
+   */
+  @Index('IDX_device_tracker_devices_concurrent_jti')
+  @Column({ name: 'concurrent_refresh_token_jti', type: String, length: 255, nullable: true })
+  concurrentRefreshTokenJti!: string | null;
 
   /** When the refresh token was last rotated: the start of the grace period for a concurrent refresh. */
   @Column({ name: 'refresh_token_rotated_at', type: Date, precision: 3, nullable: true })

@@ -8,7 +8,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, Not, type Repository } from 'typeorm';
+import { IsNull, LessThan, Not, type QueryDeepPartialEntity, type Repository } from 'typeorm';
 import { clientIp } from './client-ip.js';
 import { currentDeviceId, normaliseDeviceId, presentedDeviceId } from './device-id.js';
 import { DeviceEventPublisher } from './device-event-publisher.js';
@@ -20,7 +20,7 @@ import { toDeviceSnapshot } from './device-view.js';
 import { Device } from './device.entity.js';
 import { MaxDevicesExceededException } from './exceptions/max-devices-exceeded.exception.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
-import { refreshTokenClaim, refreshTokenId, refreshTokenIssuedAt } from './refresh-token-id.js';
+import { refreshTokenClaim, refreshTokenId } from './refresh-token-id.js';
 import { SessionCache } from './revocation/session-cache.js';
 import { normaliseUserAgent, UserAgentParser } from './user-agent.js';
 import { normaliseUserId } from './user-id.js';
@@ -59,16 +59,10 @@ export class DeviceService {
    * @throws MaxDevicesExceededException when `maxDevices.policy` is `'reject'` and this would be one device too many.
    */
   async prepareLogin(request: DeviceRequest, userId?: UserId): Promise<DeviceSession> {
-    // With express-session the login's session is the request's; track() reads it again in case the handler
-    // regenerated it.
-    const sessionId = this.options.sessionStore && request.sessionID ? request.sessionID : randomUUID();
-    const presented = presentedDeviceId(request, this.options);
-    if (userId === undefined) return { deviceId: presented ?? randomUUID(), sessionId };
+    const sessionId = this.expressSessionId(request) ?? randomUUID();
+    if (userId === undefined) return { deviceId: randomUUID(), sessionId };
     const owner = this.owner(userId);
-    const existing = presented
-      ? await this.devices.findOne({ select: { id: true, userId: true, isActive: true }, where: { id: presented } })
-      : null;
-    const mine = existing && this.owns(existing, owner) ? existing : null;
+    const mine = await this.presentedDevice(request, owner);
     if (!mine?.isActive) await this.refuseOverLimit(owner, mine?.id);
     return { deviceId: mine?.id ?? randomUUID(), sessionId };
   }
@@ -95,9 +89,10 @@ export class DeviceService {
       ...this.userAgents.parse(userAgentOf(request)),
       ipAddress: clientIp(request),
       // With express-session the device is tied to the session the login ended on (passport regenerates it).
-      sessionId: this.options.sessionStore && request.sessionID ? request.sessionID : prepared.sessionId,
+      sessionId: this.expressSessionId(request) ?? prepared.sessionId,
       refreshTokenJti: refreshToken ? refreshTokenId(refreshToken) : null,
       previousRefreshTokenJti: null,
+      concurrentRefreshTokenJti: null,
       refreshTokenRotatedAt: null,
       isActive: true,
       revokedAt: null,
@@ -105,27 +100,28 @@ export class DeviceService {
       lastSeenAt: now,
     };
 
-    const existing = await this.devices.findOneBy({ id: prepared.deviceId });
-    let device: Device;
+    // The prepared device, else the one the request presents: prepareLogin could not check it without the user.
     // Only the owner's own device is updated: a forged or stolen id of another user's device makes a new device.
-    if (existing && this.owns(existing, owner)) {
-      if (!existing.isActive) await this.refuseOverLimit(owner, existing.id);
+    const preparedRow = await this.devices.findOneBy({ id: prepared.deviceId });
+    const existing =
+      preparedRow && this.owns(preparedRow, owner) ? preparedRow : await this.presentedDevice(request, owner);
+    let device: Device;
+    if (existing) {
       await this.devices.update({ id: existing.id }, login);
       if (existing.sessionId && existing.sessionId !== login.sessionId) await this.revokeSessions([existing.sessionId]);
       device = this.devices.merge(existing, login);
     } else {
-      await this.refuseOverLimit(owner, undefined);
       device = this.devices.create({
-        id: existing ? randomUUID() : prepared.deviceId,
+        id: preparedRow ? randomUUID() : prepared.deviceId,
         userId: owner,
         createdAt: now,
         ...login,
       });
       await this.devices.insert(device);
-      this.events.emit(DeviceTrackerEvents.DEVICE_CREATED, { device: toDeviceSnapshot(device) });
     }
-    await this.refuseIfOverLimitAfterWrite(owner, device, !existing || !this.owns(existing, owner));
-    await this.evictOverLimit(owner, device.id);
+    if (!existing?.isActive) await this.refuseIfOverLimitAfterWrite(owner, device, !existing);
+    if (!existing) this.events.emit(DeviceTrackerEvents.DEVICE_CREATED, { device: toDeviceSnapshot(device) });
+    await this.evictOverLimit(owner);
     return device;
   }
 
@@ -199,6 +195,9 @@ export class DeviceService {
   /**
    * Destroys the request's own express session when a logout it made has ended it. The store copy is gone
    * already, but express-session would save the request's session back into the store as the response ends.
+   * Called by the devices controller.
+   *
+   * @internal
    */
   async endRequestSessionIfLoggedOut(request: DeviceRequest): Promise<void> {
     const { session, sessionID } = request;
@@ -217,9 +216,13 @@ export class DeviceService {
 
   /**
    * Moves the device of `oldToken` to `newToken` (RFC 9700 §4.14 rotation). Verify the old token's signature first.
-   * Of two refreshes racing with the same token, one wins by a conditional update; within `refreshReuseGrace` the
-   * other is still accepted, and so is the token the winner was given. Any other use of a replaced token is taken as theft: the device is logged out, so
-   * both the thief's and the owner's tokens die, and `REFRESH_TOKEN_REUSE_DETECTED` is emitted.
+   *
+   * - The device's current token rotates: the new one becomes current, the old one is remembered as replaced.
+   * - The replaced token, presented within `refreshReuseGrace` of the rotation, is a refresh that raced with it:
+   *   accepted, and the token the other refresh was given stays usable too, so the client may keep either answer.
+   * - Any other token of the device (replaced longer ago, or older, recognised by its session claim) is reuse:
+   *   one of its holders is a thief. The device is logged out, so every token of its session dies, and
+   *   `REFRESH_TOKEN_REUSE_DETECTED` is emitted.
    *
    * @param request the refreshing request, when there is one: the reuse event tells where the token came from.
    * @throws UnauthorizedException when the old token is unknown, replaced, or its device is logged out.
@@ -228,20 +231,35 @@ export class DeviceService {
     const oldJti = this.tryRefreshTokenId(oldToken);
     const newJti = refreshTokenId(newToken);
     const now = new Date();
-    if (oldJti) {
-      const rotated = await this.devices.update(
+    const seen = { lastSeenAt: now, ...(request ? { ipAddress: clientIp(request) } : {}) };
+    if (oldJti === undefined) throw new UnauthorizedException('Refresh token has been revoked or already used');
+    // Each attempt is one conditional update; another refresh of the same device changing the row in between
+    // makes it fail, and the next attempt decides again from the row as that refresh left it.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const rotation = { previousRefreshTokenJti: oldJti, concurrentRefreshTokenJti: null, refreshTokenRotatedAt: now };
+      const { affected } = await this.devices.update(
         { refreshTokenJti: oldJti, isActive: true },
-        { refreshTokenJti: newJti, previousRefreshTokenJti: oldJti, refreshTokenRotatedAt: now, lastSeenAt: now },
+        { refreshTokenJti: newJti, ...rotation, ...seen },
       );
-      if (rotated.affected) return this.devices.findOneByOrFail({ refreshTokenJti: newJti });
-      const device =
-        (await this.devices.findOneBy({ previousRefreshTokenJti: oldJti })) ?? (await this.deviceOfSession(oldToken));
-      if (device && this.isConcurrentRefresh(device, oldJti, oldToken, now)) {
-        if (await this.moveToRefreshToken(device, newJti, now)) {
-          return this.devices.findOneByOrFail({ refreshTokenJti: newJti });
-        }
+      if (affected) return this.devices.findOneByOrFail({ refreshTokenJti: newJti });
+
+      const device: Device | null =
+        (await this.devices.findOne({
+          where: [{ previousRefreshTokenJti: oldJti }, { concurrentRefreshTokenJti: oldJti }],
+        })) ?? (await this.deviceOfSession(oldToken));
+      if (!device?.isActive || !device.refreshTokenJti) break;
+      const current = { id: device.id, isActive: true, refreshTokenJti: device.refreshTokenJti };
+      let move: QueryDeepPartialEntity<Device>;
+      if (device.concurrentRefreshTokenJti === oldJti) {
+        move = { refreshTokenJti: newJti, ...rotation };
+      } else if (device.previousRefreshTokenJti === oldJti && this.withinGrace(device, now)) {
+        move = { refreshTokenJti: newJti, concurrentRefreshTokenJti: device.refreshTokenJti };
       } else {
         await this.detectReuse(device, request);
+        break;
+      }
+      if ((await this.devices.update(current, { ...move, ...seen })).affected) {
+        return this.devices.findOneByOrFail({ refreshTokenJti: newJti });
       }
     }
     throw new UnauthorizedException('Refresh token has been revoked or already used');
@@ -249,7 +267,9 @@ export class DeviceService {
 
   /**
    * Records that a device was seen at `seenAt` from `ipAddress`, unless it was already seen after `notSeenSince`
-   * (another instance recorded it) or is logged out. Used by `DeviceSessionGuard`.
+   * (another instance recorded it) or is logged out. Called by `DeviceSessionGuard`.
+   *
+   * @internal
    */
   async recordSeen(deviceId: string, ipAddress: string | null, seenAt: Date, notSeenSince: Date): Promise<void> {
     await this.devices.update(
@@ -263,34 +283,27 @@ export class DeviceService {
     return currentDeviceId(request, this.options);
   }
 
-  /**
-   * Whether a token that is no longer the device's current one comes from a refresh racing with the last rotation:
-   * the token that rotation replaced, or one issued by a concurrent refresh, presented within `refreshReuseGrace`.
-   */
-  private isConcurrentRefresh(device: Device, oldJti: string, oldToken: string, now: Date): boolean {
+  private withinGrace(device: Device, now: Date): boolean {
     const rotatedAt = device.refreshTokenRotatedAt?.getTime();
-    if (!device.isActive || rotatedAt === undefined || now.getTime() - rotatedAt > this.options.refreshReuseGrace) {
-      return false;
-    }
-    if (device.previousRefreshTokenJti === oldJti) return true;
-    // `iat` counts whole seconds: a token issued by a concurrent refresh carries at most one second less.
-    const issuedAt = refreshTokenIssuedAt(oldToken);
-    return issuedAt !== undefined && issuedAt >= rotatedAt - 1000;
+    return rotatedAt !== undefined && now.getTime() - rotatedAt <= this.options.refreshReuseGrace;
   }
 
-  /** Moves the device on from whatever token is current now, unless another refresh moved it in between. */
-  private async moveToRefreshToken(device: Device, newJti: string, now: Date): Promise<boolean> {
-    const { affected } = await this.devices.update(
-      { id: device.id, refreshTokenJti: device.refreshTokenJti ?? undefined, isActive: true },
-      { refreshTokenJti: newJti, lastSeenAt: now },
-    );
-    return Boolean(affected);
+  /** The user's device whose id the request presents (header or cookie), if it is one of theirs. */
+  private async presentedDevice(request: DeviceRequest, owner: string): Promise<Device | null> {
+    const presented = presentedDeviceId(request, this.options);
+    const device = presented ? await this.devices.findOneBy({ id: presented }) : null;
+    return device && this.owns(device, owner) ? device : null;
+  }
+
+  /** The request's express-session id, when the app tracks devices by their express sessions. */
+  private expressSessionId(request: DeviceRequest): string | undefined {
+    return this.options.sessionStore ? request.sessionID : undefined;
   }
 
   /** A replaced refresh token came back: whoever holds the current one may be a thief, so the device dies. */
-  private async detectReuse(device: Device | null, request: DeviceRequest | undefined): Promise<void> {
-    if (!device?.isActive) return;
-    await this.logoutDevices([device], 'refresh-token-reuse');
+  private async detectReuse(device: Device, request: DeviceRequest | undefined): Promise<void> {
+    // Two replays crossing log the device out once, and report it once.
+    if ((await this.logoutDevices([device], 'refresh-token-reuse')) === 0) return;
     this.logger.warn(`Refresh token reuse detected on device ${device.id} of user ${device.userId}; it was logged out`);
     this.events.emit(DeviceTrackerEvents.REFRESH_TOKEN_REUSE_DETECTED, {
       device: toDeviceSnapshot(device),
@@ -321,21 +334,33 @@ export class DeviceService {
    * updated on its own, conditionally, so of two logouts that cross only one reports (and announces) a device.
    */
   private async logoutDevices(devices: Device[], reason: DeviceLogoutReason): Promise<number> {
-    const active = devices.filter((device) => device.isActive);
-    if (active.length === 0) return 0;
-    const loggedOut = { isActive: false, revokedAt: new Date() };
-    const changed = await Promise.all(
-      active.map(async (device) => (await this.devices.update({ id: device.id, isActive: true }, loggedOut)).affected),
-    );
-    await this.revokeSessions(active.map((device) => device.sessionId));
-    const done = active.filter((_device, index) => changed[index] === 1);
+    const loggedOut = await Promise.all(devices.map((device) => this.logoutDevice(device)));
+    const done = loggedOut.filter((device): device is Device => device !== undefined);
     for (const device of done) {
-      this.events.emit(DeviceTrackerEvents.DEVICE_LOGGED_OUT, {
-        device: toDeviceSnapshot(this.devices.merge(device, loggedOut)),
-        reason,
-      });
+      this.events.emit(DeviceTrackerEvents.DEVICE_LOGGED_OUT, { device: toDeviceSnapshot(device), reason });
     }
     return done.length;
+  }
+
+  /**
+   * Logs one device out, with the session it is on when the update lands: a login of the same device racing with
+   * the logout may have moved it to a new session since the row was read, and that session must end too.
+   */
+  private async logoutDevice(read: Device): Promise<Device | undefined> {
+    let device: Device | null = read;
+    for (let attempt = 0; device?.isActive && attempt < 3; attempt++) {
+      const loggedOut = { isActive: false, revokedAt: new Date() };
+      const { affected } = await this.devices.update(
+        { id: device.id, isActive: true, sessionId: device.sessionId ?? IsNull() },
+        loggedOut,
+      );
+      if (affected) {
+        await this.revokeSessions([device.sessionId]);
+        return this.devices.merge(device, loggedOut);
+      }
+      device = await this.devices.findOneBy({ id: device.id });
+    }
+    return undefined;
   }
 
   /**
@@ -364,19 +389,18 @@ export class DeviceService {
     );
   }
 
-  /** `reject` policy: refuses a login that would make one active device too many. */
+  /** `reject` policy, before the write: refuses a login that would make one active device too many. */
   private async refuseOverLimit(owner: string, deviceId: string | undefined): Promise<void> {
     const max = this.options.maxDevices;
-    if (max?.policy !== 'reject') return;
-    const others = await this.activeDevices(owner, deviceId);
-    if (others.length < max.limit) return;
-    this.events.emit(DeviceTrackerEvents.MAX_DEVICES_EXCEEDED, { userId: owner, ...max, evicted: [] });
-    throw new MaxDevicesExceededException(max.limit);
+    if (max?.policy === 'reject' && (await this.activeDevices(owner, deviceId)).length >= max.limit) {
+      this.rejectOverLimit(owner, max);
+    }
   }
 
   /**
-   * `reject` policy, after the write: logins racing for the last place each passed the check before writing, so
-   * count again and undo this one if the limit is now exceeded. Both racers may be refused; both never get in.
+   * `reject` policy, after a login added an active device: logins racing for the last place each passed the check
+   * before writing, so count again and undo this one if the limit is now exceeded. Both racers may be refused;
+   * both never get in.
    */
   private async refuseIfOverLimitAfterWrite(owner: string, device: Device, created: boolean): Promise<void> {
     const max = this.options.maxDevices;
@@ -384,15 +408,22 @@ export class DeviceService {
     if (created) await this.devices.delete({ id: device.id, userId: owner });
     else await this.devices.update({ id: device.id }, { isActive: false, revokedAt: new Date() });
     await this.revokeSessions([device.sessionId]);
+    this.rejectOverLimit(owner, max);
+  }
+
+  private rejectOverLimit(owner: string, max: NonNullable<ResolvedDeviceTrackerOptions['maxDevices']>): never {
     this.events.emit(DeviceTrackerEvents.MAX_DEVICES_EXCEEDED, { userId: owner, ...max, evicted: [] });
     throw new MaxDevicesExceededException(max.limit);
   }
 
-  /** `evict-oldest` policy: logs out the least recently seen devices beyond the limit, never `keepId`. */
-  private async evictOverLimit(owner: string, keepId: string): Promise<void> {
+  /**
+   * `evict-oldest` policy: logs out the active devices beyond the limit, least recently seen first. The order is
+   * the same for every login, so two logins racing for the last place agree on which device goes.
+   */
+  private async evictOverLimit(owner: string): Promise<void> {
     const max = this.options.maxDevices;
     if (max?.policy !== 'evict-oldest') return;
-    const excess = (await this.activeDevices(owner, keepId)).slice(max.limit - 1);
+    const excess = (await this.activeDevices(owner)).slice(max.limit);
     if (excess.length === 0) return;
     await this.logoutDevices(excess, 'evicted');
     this.events.emit(DeviceTrackerEvents.MAX_DEVICES_EXCEEDED, {

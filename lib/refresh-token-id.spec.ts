@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { describe, expect, it } from 'vitest';
-import { refreshTokenClaim, refreshTokenId, refreshTokenIssuedAt } from './refresh-token-id.js';
+import { refreshTokenClaim, refreshTokenId } from './refresh-token-id.js';
 
 const jwt = new JwtService({ secret: 'refresh-token-id-spec-secret' });
 
@@ -202,24 +202,5 @@ describe('refreshTokenClaim', () => {
       expect(() => refreshTokenClaim(token, 'sid')).not.toThrow();
       expect(refreshTokenClaim(token, 'sid')).toBeUndefined();
     });
-  });
-});
-
-describe('refreshTokenIssuedAt', () => {
-  it('reads the iat claim of a signed token, in milliseconds', () => {
-    const token = jwt.sign({ sub: 'u' }, { jwtid: 'j' });
-    const { iat } = jwt.decode<{ iat: number }>(token);
-    expect(refreshTokenIssuedAt(token)).toBe(iat * 1000);
-    expect(refreshTokenIssuedAt(fakeJwt(JSON.stringify({ iat: 1_700_000_000 })))).toBe(1_700_000_000_000);
-  });
-
-  it.each([
-    ['a jti', 'jti-1'],
-    ['an opaque token', 'opaque-refresh-token'],
-    ['a JWT without iat', fakeJwt(JSON.stringify({ sub: 'u' }))],
-    ['a JWT whose iat is not a number', fakeJwt(JSON.stringify({ iat: '1700000000' }))],
-    ['a JWT whose payload cannot be decoded', fakeJwt('not json')],
-  ])('is undefined for %s, without throwing', (_label, token) => {
-    expect(refreshTokenIssuedAt(token)).toBeUndefined();
   });
 });

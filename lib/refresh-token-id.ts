@@ -50,13 +50,3 @@ export function refreshTokenClaim(token: string, name: string): string | undefin
     return undefined;
   }
 }
-
-/** When a refresh token shaped like a JWT was issued (its `iat`, in milliseconds); `undefined` otherwise. */
-export function refreshTokenIssuedAt(token: string): number | undefined {
-  try {
-    const iat = jwtClaims(token.trim())?.iat;
-    return typeof iat === 'number' && Number.isFinite(iat) ? iat * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -81,6 +81,16 @@ describe(`DeviceService used directly by the host (${TEST_DB})`, () => {
     expect(await service.isRefreshTokenActive('jti-4')).toBe(false);
   });
 
+  it('records where a refresh came from as the device last seen', async () => {
+    const device = await service.track(fromDevice({}, '192.0.2.10'), 'u', 'jti-1');
+    const rotated = await service.rotateRefreshToken('jti-1', 'jti-2', fromDevice({}, '198.51.100.7'));
+
+    expect(rotated.ipAddress).toBe('198.51.100.7');
+    expect(rotated.lastSeenAt.getTime()).toBeGreaterThanOrEqual(device.lastSeenAt.getTime());
+    // Without the request, the address stays as it was.
+    expect((await service.rotateRefreshToken('jti-2', 'jti-3')).ipAddress).toBe('198.51.100.7');
+  });
+
   it('logs a device back in when the same device signs in again after a logout', async () => {
     const device = await service.track(fromDevice(), 'u', 'jti-1');
     await service.logout('u', device.id);

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import session, { type SessionData } from 'express-session';
-import { Device, type DeviceView } from 'nestjs-device-tracker';
+import { Device, type DeviceTrackerModuleOptions, type DeviceView } from 'nestjs-device-tracker';
 import request, { type Agent } from 'supertest';
 import { DataSource, type Repository } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -48,9 +48,11 @@ describe(`an express-session host app (${TEST_DB})`, () => {
   let store: session.MemoryStore;
   let devices: Repository<Device>;
 
-  async function start({ resave = false } = {}): Promise<void> {
+  async function start({ resave = false, maxDevices }: { resave?: boolean } & DeviceTrackerModuleOptions = {}) {
     store = new session.MemoryStore();
-    const moduleRef = await Test.createTestingModule({ imports: [SessionAppModule.with(store)] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [SessionAppModule.with(store, { maxDevices })],
+    }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     app.use(session({ store, secret: SESSION_SECRET, resave, saveUninitialized: false, name: SESSION_COOKIE }));
     await app.init();
@@ -309,6 +311,29 @@ describe(`an express-session host app (${TEST_DB})`, () => {
       // The other browser's session is gone; the caller's own one must be gone as well.
       expect(await storedSessionIds()).not.toContain(b.sessionId);
       expect(await storedSessionIds()).not.toContain(a.sessionId);
+    });
+  });
+
+  describe('a login refused by maxDevices', () => {
+    beforeEach(async () => {
+      await app.close();
+      await start({ maxDevices: { limit: 1, policy: 'reject' } });
+    });
+
+    // The login guard signed the session in before the limit was checked; it must not be saved.
+    it('leaves no signed-in session behind', async () => {
+      await browser('alice', CHROME_MAC);
+      const before = await storedSessionIds();
+      const refused = newAgent(FIREFOX_WINDOWS);
+
+      const answer = await refused
+        .post('/login')
+        .send({ username: 'alice', password: SESSION_USERS.alice.password })
+        .expect(403);
+      expect(answer.body.message).toMatch(/Too many devices/);
+      expect(await storedSessionIds()).toEqual(before);
+      await refused.get('/me').expect(401);
+      expect(await devices.countBy({ userId: SESSION_USERS.alice.id })).toBe(1);
     });
   });
 

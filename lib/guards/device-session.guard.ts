@@ -19,9 +19,10 @@ import { normaliseUserId } from '../user-id.js';
 
 /**
  * Refuses, with 401, requests whose device has been logged out: put it after your authentication guard, on a
- * route, a controller, or the whole app (`APP_GUARD`, registered after the authentication guard), and exempt
- * routes with `@SkipDeviceSession()`. It checks, it does not authenticate: a request without an authenticated
- * user passes untouched, for your authentication guard to judge.
+ * route, a controller, or the whole app (`APP_GUARD`, registered after an app-wide authentication guard: Nest runs
+ * global guards before route guards), and exempt routes with `@SkipDeviceSession()`. It checks, it does not
+ * authenticate: a request without `request.user` passes untouched, for your authentication guard to judge. HTTP
+ * only: other contexts (GraphQL, WebSockets) pass; call `DeviceService.verifySession` there.
  *
  * The session comes from the `sessionClaim` of `request.user` (or express-session's id); most checks are answered
  * from memory. On success the device is available through `@CurrentDevice()` and its `lastSeenAt` is recorded.
@@ -47,8 +48,10 @@ export class DeviceSessionGuard implements CanActivate {
     if (skip) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<DeviceRequest>();
+    // Not authenticated: that is for the authentication guard to judge, not this one.
+    if (request.user === undefined || request.user === null) return true;
     const userId = normaliseUserId(this.options.getUserId(request));
-    if (userId === undefined) return true;
+    if (userId === undefined) throw new UnauthorizedException('The authenticated user has no id');
 
     const sessionId = claimedSessionId(request, this.options);
     if (!sessionId) {

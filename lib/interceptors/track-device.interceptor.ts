@@ -69,7 +69,7 @@ export class TrackDeviceInterceptor implements NestInterceptor {
     try {
       session = await this.devices.prepareLogin(request, normaliseUserId(getUserId(request)));
     } catch (error) {
-      if (error instanceof MaxDevicesExceededException) throw error;
+      if (error instanceof MaxDevicesExceededException) await this.refuse(request, error);
       this.logger.warn(`Could not look up the device of a login: ${(error as Error).message}`);
       session = { deviceId: randomUUID(), sessionId: randomUUID() };
     }
@@ -101,8 +101,18 @@ export class TrackDeviceInterceptor implements NestInterceptor {
       setDeviceSession(request, { deviceId: device.id, sessionId: device.sessionId ?? session.sessionId });
       writeDeviceId(request, response, device.id, this.options);
     } catch (error) {
-      if (error instanceof MaxDevicesExceededException) throw error;
+      if (error instanceof MaxDevicesExceededException) await this.refuse(request, error);
       this.logger.warn(`Login succeeded but its device could not be tracked: ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * Fails a login refused by `maxDevices`. An express session the login guard already signed in would otherwise be
+   * saved as the response ends, and signed in it would stay for routes without `DeviceSessionGuard`.
+   */
+  private async refuse(request: DeviceRequest, error: MaxDevicesExceededException): Promise<never> {
+    const { session } = request;
+    if (this.options.sessionStore && session) await new Promise<void>((resolve) => session.destroy(() => resolve()));
+    throw error;
   }
 }

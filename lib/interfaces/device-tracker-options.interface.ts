@@ -91,9 +91,9 @@ export interface DeviceTrackerModuleOptions {
    */
   revocationNotifier?: RevocationNotifier;
   /**
-   * Milliseconds after a refresh during which the refresh token it replaced is still accepted once more, so two
-   * concurrent refreshes by one client are not mistaken for theft. Presenting a replaced token later logs the
-   * device out. Default: `10000`.
+   * Milliseconds after a refresh during which the refresh token it replaced is still accepted, so concurrent
+   * refreshes by one client are not mistaken for theft (the tokens they are given all stay usable until the device
+   * rotates again). Presenting a replaced token later logs the device out. Default: `10000`.
    */
   refreshReuseGrace?: number;
   /**
@@ -129,7 +129,7 @@ export interface DeviceTrackerModuleOptions {
 
 /** Options fixed when the module is defined: they shape its routes and scope, so they cannot come from a factory. */
 export interface DeviceTrackerModuleExtras {
-  /** Make `DeviceService` and the interceptor injectable in every module. Default: `true`. */
+  /** Make `DeviceService` and `DeviceSessionGuard` usable in every module. Default: `true`. */
   isGlobal?: boolean;
   /**
    * Path of the devices controller, below the host's global prefix, or `false` to mount no routes and use

@@ -45,8 +45,10 @@ export class RedisRevocationNotifier implements RevocationNotifier {
   }
 
   async subscribe(listener: RevocationListener): Promise<void> {
+    await this.subscriber?.quit().catch(() => undefined);
     const subscriber = this.client.duplicate();
     this.subscriber = subscriber;
+    let lost = false;
     subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
       const sessionIds = parseSessionIds(message);
@@ -56,16 +58,18 @@ export class RedisRevocationNotifier implements RevocationNotifier {
     subscriber.on('close', () => {
       if (this.listening) this.logger.warn('Lost the Redis subscription; checking sessions in the database');
       this.listening = false;
+      lost = true;
     });
     subscriber.on('error', (error: Error) => this.logger.warn(`Redis subscriber: ${error.message}`));
     subscriber.on('ready', () => {
-      if (this.listening || this.closed) return;
+      if (!lost || this.closed) return;
+      lost = false;
       // Anything published while the subscription was down was missed: re-subscribe, then forget cached answers.
-      this.listen(subscriber, listener).catch((error: Error) =>
-        this.logger.warn(`Could not re-subscribe to ${this.channel}: ${error.message}`),
-      );
+      this.listen(subscriber, listener);
     });
-    if (subscriber.status === 'ready') await this.listen(subscriber, listener);
+    // Subscribing connects a lazy client too. Not awaited: the app starts while Redis is away, and until the
+    // subscription is up every check goes to the database.
+    this.listen(subscriber, listener);
   }
 
   isListening(): boolean {
@@ -78,10 +82,14 @@ export class RedisRevocationNotifier implements RevocationNotifier {
     await this.subscriber?.quit().catch(() => undefined);
   }
 
-  private async listen(subscriber: RedisConnection, listener: RevocationListener): Promise<void> {
-    await subscriber.subscribe(this.channel);
-    listener.resync();
-    this.listening = subscriber.status === 'ready' && !this.closed;
+  private listen(subscriber: RedisConnection, listener: RevocationListener): void {
+    subscriber.subscribe(this.channel).then(
+      () => {
+        listener.resync();
+        this.listening = subscriber.status === 'ready' && !this.closed;
+      },
+      (error: Error) => this.logger.warn(`Could not subscribe to ${this.channel}: ${error.message}`),
+    );
   }
 }
 

@@ -20,6 +20,7 @@ import { DataSource, type Repository } from 'typeorm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FIXTURE_JWT_SECRET, HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { rendezvous } from './support/rendezvous.js';
 
 const CHROME_MAC =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
@@ -75,19 +76,6 @@ class WarningCollector implements LoggerService {
   warn(message: unknown) {
     this.warnings.push(String(message));
   }
-}
-
-/** Holds each call until `count` calls have arrived (or 500 ms have passed), so that they go on together. */
-function rendezvous(count: number): () => Promise<unknown> {
-  let arrived = 0;
-  let release: (() => void) | undefined;
-  const all = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  return () => {
-    if (++arrived === count) release?.();
-    return Promise.race([all, sleep(500)]);
-  };
 }
 
 describe(`events through @nestjs/event-emitter (${TEST_DB})`, () => {

@@ -15,6 +15,7 @@ import { DataSource, type Repository } from 'typeorm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { rendezvous } from './support/rendezvous.js';
 
 const TOO_MANY = {
   statusCode: 403,
@@ -39,19 +40,6 @@ const compile = (deviceTracker: DynamicModule) =>
       deviceTracker,
     ],
   }).compile();
-
-/** Holds each call until `count` calls have arrived (or 500 ms have passed), so that they go on together. */
-function rendezvous(count: number): () => Promise<unknown> {
-  let arrived = 0;
-  let release: (() => void) | undefined;
-  const all = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  return () => {
-    if (++arrived === count) release?.();
-    return Promise.race([all, sleep(500)]);
-  };
-}
 
 describe(`maxDevices (${TEST_DB})`, () => {
   let app: INestApplication | undefined;

@@ -4,7 +4,8 @@ export interface DeviceSession {
   deviceId: string;
   /**
    * The login session: sign it into the access and refresh tokens as the `sessionClaim` (`sid`). Every login makes
-   * a new one, so logging a device out kills every token of that login, including ones a thief copied.
+   * a new one, so logging a device out kills every token of that login, including ones a thief copied. With
+   * express-session it is the express-session id, as secret as the session cookie: never send it to the client.
    */
   sessionId: string;
 }

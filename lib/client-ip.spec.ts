@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientIp } from './client-ip.js';
+import { clientIp, recordedIp, storedIp } from './client-ip.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 
 function request(parts: Partial<DeviceRequest> = {}): DeviceRequest {
@@ -78,5 +78,34 @@ describe('clientIp', () => {
   it('drops an IPv6 address whose zone id makes it longer than any stored address', () => {
     expect(clientIp({ headers: {}, ip: `fe80::1%${'e'.repeat(60)}` })).toBeNull();
     expect(clientIp({ headers: {}, ip: 'fe80::1%eth0' })).toBe('fe80::1%eth0');
+  });
+});
+
+describe('storedIp', () => {
+  it('keeps the whole address by default', () => {
+    expect(storedIp('192.0.2.77', 'full')).toBe('192.0.2.77');
+    expect(storedIp('2001:db8:abcd:12:1:2:3:4', 'full')).toBe('2001:db8:abcd:12:1:2:3:4');
+  });
+
+  it.each([
+    ['192.0.2.77', '192.0.2.0'],
+    ['10.1.2.3', '10.1.2.0'],
+    ['2001:db8:abcd:12:1:2:3:4', '2001:db8:abcd::'],
+    ['2001:db8:abcd::1', '2001:db8:abcd::'],
+    ['::1', '::'],
+    ['fe80::1%eth0', 'fe80::'],
+  ])('truncates %s to its network, %s (a /24 or a /48)', (address, network) => {
+    expect(storedIp(address, 'truncated')).toBe(network);
+  });
+
+  it('keeps nothing with "none", and nothing stays nothing', () => {
+    expect(storedIp('192.0.2.77', 'none')).toBeNull();
+    expect(storedIp(null, 'full')).toBeNull();
+    expect(storedIp(null, 'truncated')).toBeNull();
+  });
+
+  it('truncates what clientIp resolved, IPv4-mapped addresses included', () => {
+    expect(recordedIp({ headers: {}, ip: '::ffff:198.51.100.23' }, 'truncated')).toBe('198.51.100.0');
+    expect(recordedIp({ headers: {}, ip: 'not an ip' }, 'truncated')).toBeNull();
   });
 });

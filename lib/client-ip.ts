@@ -1,6 +1,10 @@
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { IP_ADDRESS_MAX_LENGTH } from './device-tracker.constants.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
+
+/** How much of a client's IP address the module keeps. */
+export type IpAddressStorage = 'full' | 'truncated' | 'none';
 
 /**
  * The client's IP address as the platform resolved it. `request.ip` honours Express's `trust proxy` and Fastify's
@@ -14,4 +18,24 @@ export function clientIp(request: DeviceRequest): string | null {
   if (mapped && isIP(mapped) === 4) return mapped;
   // A zone id (`fe80::1%eth0`) can make a valid IPv6 address longer than any stored one.
   return isIP(address) && address.length <= IP_ADDRESS_MAX_LENGTH ? address : null;
+}
+
+/** Bytes kept by `'truncated'`: a /24 network for IPv4, a /48 for IPv6, the usual anonymisation prefixes. */
+const KEPT_BYTES = { ipv4: 3, ipv6: 6 } as const;
+
+/**
+ * `address` as the module stores it: whole, cut to its network (`192.0.2.0`, `2001:db8:abcd::`), or not at all,
+ * for apps that must keep as little personal data as they can.
+ */
+export function storedIp(address: string | null, storage: IpAddressStorage): string | null {
+  if (address === null || storage === 'none') return null;
+  if (storage === 'full') return address;
+  const parsed = ipaddr.parse(address);
+  const bytes = parsed.toByteArray().map((byte, index) => (index < KEPT_BYTES[parsed.kind()] ? byte : 0));
+  return ipaddr.fromByteArray(bytes).toString();
+}
+
+/** The client's IP address of `request`, as the configured `storeIpAddress` keeps it. */
+export function recordedIp(request: DeviceRequest, storage: IpAddressStorage): string | null {
+  return storedIp(clientIp(request), storage);
 }

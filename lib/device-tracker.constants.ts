@@ -40,3 +40,9 @@ export const DEVICE_EVENT_EMITTER = Symbol('DEVICE_EVENT_EMITTER');
 
 /** Logger context of everything the module logs. */
 export const LOGGER_CONTEXT = 'DeviceTracker';
+
+/** Devices listed per page by default, and at most, by `GET /devices`; listing stays bounded whatever the user has. */
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 100;
+/** Largest `offset` accepted: far beyond any user's devices, small enough to keep the query cheap. */
+export const MAX_PAGE_OFFSET = 100_000;

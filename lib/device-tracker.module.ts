@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR, ModuleRef } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DeviceEventPublisher, findEventEmitter } from './device-event-publisher.js';
+import { DevicePruner } from './device-pruner.js';
 import { DEVICE_EVENT_EMITTER, DEVICE_TRACKER_OPTIONS, DEVICES_AUTH_GUARD } from './device-tracker.constants.js';
 import {
   ConfigurableModuleClass,
@@ -35,6 +36,7 @@ import { SessionCache } from './revocation/session-cache.js';
     DeviceSessionGuard,
     LastSeenRecorder,
     SessionCache,
+    DevicePruner,
   ],
   // DeviceSessionGuard is instantiated where the host uses it, so what it injects is exported too.
   exports: [DeviceService, DeviceSessionGuard, LastSeenRecorder, DEVICE_TRACKER_OPTIONS],

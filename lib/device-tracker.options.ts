@@ -7,6 +7,7 @@ import { normaliseUserId } from './user-id.js';
 import type {
   DeviceIdCookieOptions,
   DeviceTrackerModuleOptions,
+  PruneScheduleOptions,
   SessionStoreLike,
 } from './interfaces/device-tracker-options.interface.js';
 
@@ -28,6 +29,8 @@ export interface ResolvedDeviceTrackerOptions {
   lastSeenInterval: number | false;
   maxDevices: Required<NonNullable<DeviceTrackerModuleOptions['maxDevices']>> | undefined;
   sessionStore: SessionStoreLike | undefined;
+  storeIpAddress: 'full' | 'truncated' | 'none';
+  prune: Required<PruneScheduleOptions> | undefined;
   getUserId: NonNullable<DeviceTrackerModuleOptions['getUserId']>;
   getRefreshToken: NonNullable<DeviceTrackerModuleOptions['getRefreshToken']>;
   userAgentCacheSize: number;
@@ -35,6 +38,7 @@ export interface ResolvedDeviceTrackerOptions {
 
 const FOUR_HUNDRED_DAYS_MS = 400 * 24 * 60 * 60 * 1000;
 const ONE_HOUR_MS = 60 * 60 * 1000;
+const ONE_DAY_MS = 24 * ONE_HOUR_MS;
 
 /** The first of `names` on `value` that passes `accept`. */
 function field<T>(value: unknown, names: string[], accept: (candidate: unknown) => candidate is T): T | undefined {
@@ -117,6 +121,17 @@ function resolveMaxDevices(
   };
 }
 
+function resolvePrune(prune: PruneScheduleOptions | undefined): ResolvedDeviceTrackerOptions['prune'] {
+  if (prune === undefined || prune === null) return undefined;
+  const inactiveFor = wholeNumber('prune.inactiveFor', prune.inactiveFor, Number.NaN, 1);
+  return {
+    inactiveFor,
+    loggedOutFor: wholeNumber('prune.loggedOutFor', prune.loggedOutFor, inactiveFor, 1),
+    every: wholeNumber('prune.every', prune.every, ONE_DAY_MS, 1000),
+    batchSize: wholeNumber('prune.batchSize', prune.batchSize, 500, 1),
+  };
+}
+
 /** The one place defaults are applied and options are checked, so a bad option fails the start, not a login. */
 export function resolveDeviceTrackerOptions(options: DeviceTrackerModuleOptions = {}): ResolvedDeviceTrackerOptions {
   const notifier = options.revocationNotifier ?? new InMemoryRevocationNotifier();
@@ -144,6 +159,8 @@ export function resolveDeviceTrackerOptions(options: DeviceTrackerModuleOptions 
       lastSeenInterval === false ? false : wholeNumber('lastSeenInterval', lastSeenInterval, 60_000, 1000),
     maxDevices: resolveMaxDevices(options.maxDevices),
     sessionStore: options.sessionStore,
+    prune: resolvePrune(options.prune),
+    storeIpAddress: oneOf('storeIpAddress', options.storeIpAddress, ['full', 'truncated', 'none'] as const),
     getUserId: options.getUserId ?? defaultUserId,
     getRefreshToken: options.getRefreshToken ?? defaultRefreshToken,
     userAgentCacheSize: wholeNumber('userAgentCacheSize', options.userAgentCacheSize, 1000),

@@ -16,6 +16,8 @@ import type { DeviceType } from './user-agent.js';
  */
 @Entity({ name: DEVICES_TABLE })
 @Index('IDX_device_tracker_devices_user_seen', ['userId', 'lastSeenAt'])
+@Index('IDX_device_tracker_devices_seen', ['lastSeenAt'])
+@Index('IDX_device_tracker_devices_revoked', ['revokedAt'])
 export class Device {
   /** Opaque id, shown to the user and used to log the device out. */
   @PrimaryColumn({ type: 'uuid' })
@@ -44,7 +46,7 @@ export class Device {
 
   /**
    * IPv4 or IPv6 address the device was last seen from (login, refresh, or a request through
-   * `DeviceSessionGuard`), as resolved by the platform (see `clientIp`).
+   * `DeviceSessionGuard`), as resolved by the platform (see `clientIp`) and kept as `storeIpAddress` says.
    */
   @Column({ name: 'ip_address', type: String, length: IP_ADDRESS_MAX_LENGTH, nullable: true })
   ipAddress!: string | null;

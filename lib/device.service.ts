@@ -8,8 +8,8 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, LessThan, Not, type QueryDeepPartialEntity, type Repository } from 'typeorm';
-import { clientIp } from './client-ip.js';
+import { In, IsNull, LessThan, Not, type QueryDeepPartialEntity, type Repository } from 'typeorm';
+import { recordedIp } from './client-ip.js';
 import { currentDeviceId, normaliseDeviceId, presentedDeviceId } from './device-id.js';
 import { DeviceEventPublisher } from './device-event-publisher.js';
 import type { DeviceSession } from './device-session.js';
@@ -26,6 +26,24 @@ import { normaliseUserAgent, UserAgentParser } from './user-agent.js';
 import { normaliseUserId } from './user-id.js';
 
 export type UserId = string | number;
+
+/** A page of a user's devices. */
+export interface ListDevicesOptions {
+  /** How many devices at most. Default: all of them. */
+  limit?: number;
+  /** How many of the most recently seen to skip. Default: `0`. */
+  offset?: number;
+}
+
+/** What `DeviceService.prune()` deletes. */
+export interface PruneOptions {
+  /** Delete devices not seen for this many milliseconds, active or not. */
+  inactiveFor: number;
+  /** Delete logged-out devices logged out this many milliseconds ago. Default: `inactiveFor`. */
+  loggedOutFor?: number;
+  /** Rows deleted per statement. Default: `500`. */
+  batchSize?: number;
+}
 
 function userAgentOf(request: DeviceRequest): string | undefined {
   const header = request.headers['user-agent'];
@@ -87,7 +105,7 @@ export class DeviceService {
     const now = new Date();
     const login = {
       ...this.userAgents.parse(userAgentOf(request)),
-      ipAddress: clientIp(request),
+      ipAddress: this.ipOf(request),
       // With express-session the device is tied to the session the login ended on (passport regenerates it).
       sessionId: this.expressSessionId(request) ?? prepared.sessionId,
       refreshTokenJti: refreshToken ? refreshTokenId(refreshToken) : null,
@@ -125,11 +143,53 @@ export class DeviceService {
     return device;
   }
 
-  /** The user's devices, most recently seen first. */
-  async list(userId: UserId): Promise<Device[]> {
+  /** The user's devices, most recently seen first; a page of them with `limit` and `offset`. */
+  async list(userId: UserId, { limit, offset = 0 }: ListDevicesOptions = {}): Promise<Device[]> {
     const owner = this.owner(userId);
-    const devices = await this.devices.find({ where: { userId: owner }, order: NEWEST_FIRST });
+    const devices = await this.devices.find({
+      where: { userId: owner },
+      order: NEWEST_FIRST,
+      take: limit,
+      skip: offset,
+    });
     return devices.filter((device) => this.owns(device, owner));
+  }
+
+  /**
+   * Deletes devices not seen for `inactiveFor` milliseconds, and logged-out ones logged out for `loggedOutFor`
+   * (default: `inactiveFor`). Works in batches of `batchSize` rows, each its own short statement, so the table is
+   * never locked for long. An active device deleted this way is logged out: its session ends everywhere. Returns how
+   * many devices were deleted.
+   */
+  async prune({ inactiveFor, loggedOutFor = inactiveFor, batchSize = 500 }: PruneOptions): Promise<number> {
+    for (const [name, value] of Object.entries({ inactiveFor, loggedOutFor, batchSize })) {
+      if (!Number.isSafeInteger(value) || value < 1) {
+        throw new BadRequestException(`prune: ${name} must be a whole number >= 1 (got ${value})`);
+      }
+    }
+    const now = Date.now();
+    const unseen = { lastSeenAt: LessThan(new Date(now - inactiveFor)) };
+    const loggedOut = { isActive: false, revokedAt: LessThan(new Date(now - loggedOutFor)) };
+    let deleted = 0;
+    for (;;) {
+      const batch = await this.devices.find({
+        select: { id: true, sessionId: true, isActive: true },
+        where: [unseen, loggedOut],
+        take: batchSize,
+      });
+      if (batch.length === 0) return deleted;
+      const ids = In(batch.map((device) => device.id));
+      // The conditions again: a login may have brought a device back since it was read.
+      const results = await Promise.all([
+        this.devices.delete({ id: ids, ...unseen }),
+        this.devices.delete({ id: ids, ...loggedOut }),
+      ]);
+      const kept = new Set((await this.devices.find({ select: { id: true }, where: { id: ids } })).map((d) => d.id));
+      const gone = batch.filter((device) => !kept.has(device.id));
+      deleted += gone.length;
+      await this.revokeSessions(gone.filter((device) => device.isActive).map((device) => device.sessionId));
+      if (batch.length < batchSize || results.every(({ affected }) => affected === 0)) return deleted;
+    }
   }
 
   /** @throws NotFoundException when the device does not exist or belongs to someone else (the same answer). */
@@ -231,7 +291,7 @@ export class DeviceService {
     const oldJti = this.tryRefreshTokenId(oldToken);
     const newJti = refreshTokenId(newToken);
     const now = new Date();
-    const seen = { lastSeenAt: now, ...(request ? { ipAddress: clientIp(request) } : {}) };
+    const seen = { lastSeenAt: now, ...(request ? { ipAddress: this.ipOf(request) } : {}) };
     if (oldJti === undefined) throw new UnauthorizedException('Refresh token has been revoked or already used');
     // Each attempt is one conditional update; another refresh of the same device changing the row in between
     // makes it fail, and the next attempt decides again from the row as that refresh left it.
@@ -295,6 +355,10 @@ export class DeviceService {
     return device && this.owns(device, owner) ? device : null;
   }
 
+  private ipOf(request: DeviceRequest): string | null {
+    return recordedIp(request, this.options.storeIpAddress);
+  }
+
   /** The request's express-session id, when the app tracks devices by their express sessions. */
   private expressSessionId(request: DeviceRequest): string | undefined {
     return this.options.sessionStore ? request.sessionID : undefined;
@@ -307,7 +371,7 @@ export class DeviceService {
     this.logger.warn(`Refresh token reuse detected on device ${device.id} of user ${device.userId}; it was logged out`);
     this.events.emit(DeviceTrackerEvents.REFRESH_TOKEN_REUSE_DETECTED, {
       device: toDeviceSnapshot(device),
-      ipAddress: request ? clientIp(request) : null,
+      ipAddress: request ? this.ipOf(request) : null,
       userAgent: normaliseUserAgent(request && userAgentOf(request)),
     });
   }

@@ -6,12 +6,19 @@ import {
   Inject,
   Param,
   Post,
+  Query,
   Req,
   UnauthorizedException,
   UseGuards,
   type Type,
 } from '@nestjs/common';
-import { DEFAULT_DEVICES_PATH, DEVICE_TRACKER_OPTIONS } from './device-tracker.constants.js';
+import {
+  DEFAULT_DEVICES_PATH,
+  DEFAULT_PAGE_SIZE,
+  DEVICE_TRACKER_OPTIONS,
+  MAX_PAGE_OFFSET,
+  MAX_PAGE_SIZE,
+} from './device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
 import { normaliseUserId } from './user-id.js';
 import { toDeviceView, type DeviceView } from './device-view.js';
@@ -20,6 +27,7 @@ import { DeviceSessionGuard } from './guards/device-session.guard.js';
 import { DeviceTrackerAuthGuard } from './guards/device-tracker-auth.guard.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 import { ParseDeviceIdPipe } from './pipes/parse-device-id.pipe.js';
+import { ParsePageParamPipe } from './pipes/parse-page-param.pipe.js';
 
 /** The caller's own devices: list them, log one out, log out all the others or all of them. */
 @Controller(DEFAULT_DEVICES_PATH)
@@ -30,10 +38,15 @@ export class DevicesController {
     @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
   ) {}
 
+  /** The caller's devices, most recently seen first, `limit` (1 to 100, default 50) at a time from `offset`. */
   @Get()
-  async list(@Req() request: DeviceRequest): Promise<DeviceView[]> {
+  async list(
+    @Req() request: DeviceRequest,
+    @Query('limit', new ParsePageParamPipe('limit', 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)) limit: number,
+    @Query('offset', new ParsePageParamPipe('offset', 0, MAX_PAGE_OFFSET, 0)) offset: number,
+  ): Promise<DeviceView[]> {
     const current = this.devices.currentDeviceId(request);
-    const devices = await this.devices.list(this.userId(request));
+    const devices = await this.devices.list(this.userId(request), { limit, offset });
     return devices.map((device) => toDeviceView(device, current));
   }
 

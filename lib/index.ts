@@ -19,7 +19,8 @@ export {
   type RedisRevocationNotifierOptions,
 } from './revocation/redis-revocation-notifier.js';
 export { Device } from './device.entity.js';
-export { DeviceService, type UserId } from './device.service.js';
+export { DeviceService, type ListDevicesOptions, type PruneOptions, type UserId } from './device.service.js';
+export { PRUNE_INTERVAL_NAME } from './device-pruner.js';
 export { DeviceTrackerModule } from './device-tracker.module.js';
 export type {
   DeviceTrackerModuleAsyncOptions,
@@ -30,6 +31,7 @@ export { DevicesController } from './devices.controller.js';
 export { toDeviceView, type DeviceSnapshot, type DeviceView } from './device-view.js';
 export type * from './interfaces/index.js';
 export {
+  AddDeviceRetentionIndexes1764300000000,
   AddDeviceSessions1764200000000,
   CreateDeviceTrackerDevices1764000000000,
   DEVICE_TRACKER_MIGRATIONS,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { clientIp } from './client-ip.js';
+import { recordedIp } from './client-ip.js';
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from './device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
 import { DeviceService } from './device.service.js';
@@ -31,7 +31,7 @@ export class LastSeenRecorder {
     if (interval === false || this.lastWrites?.has(deviceId)) return;
     const now = Date.now();
     this.lastWrites?.set(deviceId, now);
-    const ipAddress = clientIp(request);
+    const ipAddress = recordedIp(request, this.options.storeIpAddress);
     afterResponse(response, () => {
       this.devices
         .recordSeen(deviceId, ipAddress, new Date(now), new Date(now - interval))

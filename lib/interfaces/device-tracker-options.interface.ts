@@ -7,6 +7,18 @@ export interface SessionStoreLike {
   destroy(sessionId: string, callback: (error?: unknown) => void): void;
 }
 
+/** A retention schedule: `DeviceService.prune()` run every `every` milliseconds. */
+export interface PruneScheduleOptions {
+  /** Delete devices not seen for this many milliseconds, active or not. */
+  inactiveFor: number;
+  /** Delete logged-out devices logged out this many milliseconds ago. Default: `inactiveFor`. */
+  loggedOutFor?: number;
+  /** Milliseconds between two passes. Default: one day. */
+  every?: number;
+  /** Rows deleted per statement. Default: `500`. */
+  batchSize?: number;
+}
+
 /** What happens to a login when the user already has `limit` active devices. */
 export interface MaxDevicesOptions {
   /** Most active devices a user may have at once; a whole number >= 1. */
@@ -120,6 +132,17 @@ export interface DeviceTrackerModuleOptions {
    * Default: `result.refresh_token ?? result.refreshToken`.
    */
   getRefreshToken?: (result: unknown) => string | undefined | null;
+  /**
+   * How much of each client IP address is stored (and put in events): `'full'`; `'truncated'` to its network, a /24
+   * for IPv4 and a /48 for IPv6 (`192.0.2.0`, `2001:db8:abcd::`), for apps that must minimise personal data; or
+   * `'none'`. Default: `'full'`.
+   */
+  storeIpAddress?: 'full' | 'truncated' | 'none';
+  /**
+   * Deletes old devices on a schedule, through `@nestjs/schedule` (install it and import `ScheduleModule.forRoot()`).
+   * Default: no schedule; call `DeviceService.prune()` yourself if you like.
+   */
+  prune?: PruneScheduleOptions;
   /**
    * How many parsed user agents are kept in memory so repeated agents are not parsed again; `0` keeps none.
    * Default: `1000`.

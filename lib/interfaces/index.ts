@@ -6,6 +6,7 @@ export type {
   DeviceTrackerModuleOptions,
   DeviceTrackerOptionsFactory,
   MaxDevicesOptions,
+  PruneScheduleOptions,
   SessionStoreLike,
 } from './device-tracker-options.interface.js';
 export type { RevocationListener, RevocationNotifier } from './revocation-notifier.interface.js';

@@ -16,6 +16,7 @@ import { DeviceSessionGuard } from './guards/device-session.guard.js';
 import { createAuthGuard, DeviceTrackerAuthGuard } from './guards/device-tracker-auth.guard.js';
 import { TrackDeviceInterceptor } from './interceptors/track-device.interceptor.js';
 import { LastSeenRecorder } from './last-seen-recorder.js';
+import { TrackingRetrier } from './tracking-retrier.js';
 import { SessionCache } from './revocation/session-cache.js';
 
 /**
@@ -37,9 +38,10 @@ import { SessionCache } from './revocation/session-cache.js';
     LastSeenRecorder,
     SessionCache,
     DevicePruner,
+    TrackingRetrier,
   ],
   // DeviceSessionGuard is instantiated where the host uses it, so what it injects is exported too.
-  exports: [DeviceService, DeviceSessionGuard, LastSeenRecorder, DEVICE_TRACKER_OPTIONS],
+  exports: [DeviceService, DeviceSessionGuard, LastSeenRecorder, TrackingRetrier, DEVICE_TRACKER_OPTIONS],
 })
 export class DeviceTrackerModule extends ConfigurableModuleClass {
   /** Options are all optional, so `forRoot()` needs no argument. */

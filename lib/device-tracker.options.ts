@@ -31,6 +31,9 @@ export interface ResolvedDeviceTrackerOptions {
   sessionStore: SessionStoreLike | undefined;
   storeIpAddress: 'full' | 'truncated' | 'none';
   prune: Required<PruneScheduleOptions> | undefined;
+  whenTrackingFails: 'allow' | 'refuse';
+  trackingRetries: number;
+  whenSessionCheckFails: 'refuse' | 'allow';
   getUserId: NonNullable<DeviceTrackerModuleOptions['getUserId']>;
   getRefreshToken: NonNullable<DeviceTrackerModuleOptions['getRefreshToken']>;
   userAgentCacheSize: number;
@@ -160,6 +163,9 @@ export function resolveDeviceTrackerOptions(options: DeviceTrackerModuleOptions 
     maxDevices: resolveMaxDevices(options.maxDevices),
     sessionStore: options.sessionStore,
     prune: resolvePrune(options.prune),
+    whenTrackingFails: oneOf('whenTrackingFails', options.whenTrackingFails, ['allow', 'refuse'] as const),
+    trackingRetries: wholeNumber('trackingRetries', options.trackingRetries, 6),
+    whenSessionCheckFails: oneOf('whenSessionCheckFails', options.whenSessionCheckFails, ['refuse', 'allow'] as const),
     storeIpAddress: oneOf('storeIpAddress', options.storeIpAddress, ['full', 'truncated', 'none'] as const),
     getUserId: options.getUserId ?? defaultUserId,
     getRefreshToken: options.getRefreshToken ?? defaultRefreshToken,

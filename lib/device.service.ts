@@ -93,6 +93,7 @@ export class DeviceService {
    * @param refreshToken the refresh token issued at this login (signed JWT or its `jti`), so the device can be
    *   logged out by revoking it.
    * @throws MaxDevicesExceededException when `maxDevices.policy` is `'reject'` and this is one device too many.
+   * @throws BadRequestException when the refresh token cannot be decoded.
    */
   async track(
     request: DeviceRequest,
@@ -108,7 +109,7 @@ export class DeviceService {
       ipAddress: this.ipOf(request),
       // With express-session the device is tied to the session the login ended on (passport regenerates it).
       sessionId: this.expressSessionId(request) ?? prepared.sessionId,
-      refreshTokenJti: refreshToken ? refreshTokenId(refreshToken) : null,
+      refreshTokenJti: refreshToken ? this.refreshTokenDigest(refreshToken) : null,
       previousRefreshTokenJti: null,
       concurrentRefreshTokenJti: null,
       refreshTokenRotatedAt: null,
@@ -129,8 +130,10 @@ export class DeviceService {
       if (existing.sessionId && existing.sessionId !== login.sessionId) await this.revokeSessions([existing.sessionId]);
       device = this.devices.merge(existing, login);
     } else {
+      // A new device's id is always one the server made, never one a client sent.
+      const clientSent = prepared.deviceId === presentedDeviceId(request, this.options);
       device = this.devices.create({
-        id: preparedRow ? randomUUID() : prepared.deviceId,
+        id: preparedRow || clientSent ? randomUUID() : prepared.deviceId,
         userId: owner,
         createdAt: now,
         ...login,
@@ -509,6 +512,15 @@ export class DeviceService {
    */
   private owns(device: Pick<Device, 'userId'>, owner: string): boolean {
     return device.userId === owner;
+  }
+
+  /** @throws BadRequestException when the host hands over a token that cannot be decoded: retrying cannot help. */
+  private refreshTokenDigest(tokenOrJti: string): string {
+    try {
+      return refreshTokenId(tokenOrJti);
+    } catch (error) {
+      throw new BadRequestException((error as Error).message);
+    }
   }
 
   private tryRefreshTokenId(tokenOrJti: string): string | undefined {

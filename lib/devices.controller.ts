@@ -10,6 +10,7 @@ import {
   Req,
   UnauthorizedException,
   UseGuards,
+  UseInterceptors,
   type Type,
 } from '@nestjs/common';
 import {
@@ -25,6 +26,7 @@ import { toDeviceView, type DeviceView } from './device-view.js';
 import { DeviceService } from './device.service.js';
 import { DeviceSessionGuard } from './guards/device-session.guard.js';
 import { DeviceTrackerAuthGuard } from './guards/device-tracker-auth.guard.js';
+import { StoreUnavailableInterceptor } from './interceptors/store-unavailable.interceptor.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 import { ParseDeviceIdPipe } from './pipes/parse-device-id.pipe.js';
 import { ParsePageParamPipe } from './pipes/parse-page-param.pipe.js';
@@ -32,6 +34,7 @@ import { ParsePageParamPipe } from './pipes/parse-page-param.pipe.js';
 /** The caller's own devices: list them, log one out, log out all the others or all of them. */
 @Controller(DEFAULT_DEVICES_PATH)
 @UseGuards(DeviceTrackerAuthGuard, DeviceSessionGuard)
+@UseInterceptors(StoreUnavailableInterceptor)
 export class DevicesController {
   constructor(
     private readonly devices: DeviceService,

@@ -21,6 +21,7 @@ export {
 export { Device } from './device.entity.js';
 export { DeviceService, type ListDevicesOptions, type PruneOptions, type UserId } from './device.service.js';
 export { PRUNE_INTERVAL_NAME } from './device-pruner.js';
+export { TrackingRetrier, type TrackingRetryStats } from './tracking-retrier.js';
 export { DeviceTrackerModule } from './device-tracker.module.js';
 export type {
   DeviceTrackerModuleAsyncOptions,

@@ -26,7 +26,8 @@ import { normaliseUserId } from '../user-id.js';
  *
  * The session comes from the `sessionClaim` of `request.user` (or express-session's id); most checks are answered
  * from memory. On success the device is available through `@CurrentDevice()` and its `lastSeenAt` is recorded.
- * When the answer is not cached and the database cannot be reached, the request fails closed with 503.
+ * When the answer is not cached and the database cannot be reached, the request fails closed with 503 (or, with
+ * `whenSessionCheckFails: 'allow'`, passes unchecked).
  */
 @Injectable()
 export class DeviceSessionGuard implements CanActivate {
@@ -59,16 +60,22 @@ export class DeviceSessionGuard implements CanActivate {
       throw new UnauthorizedException(`This token carries no device session (${this.options.sessionClaim} claim)`);
     }
     const session = await this.verify(sessionId, userId);
+    if (session === 'unknown') return true;
     if (!session) throw new UnauthorizedException('This device has been logged out; sign in again');
     setDeviceSession(request, session);
     this.lastSeen.record(session.deviceId, request, http.getResponse<FinishingResponse>());
     return true;
   }
 
-  private async verify(sessionId: string, userId: string): Promise<DeviceSession | undefined> {
+  /** The verified session, `undefined` when it is not valid, `'unknown'` when it cannot be checked and may pass. */
+  private async verify(sessionId: string, userId: string): Promise<DeviceSession | undefined | 'unknown'> {
     try {
       return await this.devices.verifySession(sessionId, userId);
     } catch (error) {
+      if (this.options.whenSessionCheckFails === 'allow') {
+        this.logger.warn(`Let a request through unchecked: ${(error as Error).message}`);
+        return 'unknown';
+      }
       this.logger.error(`Cannot check a device session: ${(error as Error).message}`);
       throw new ServiceUnavailableException('Cannot check this device session right now; try again shortly');
     }

@@ -1,22 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import {
+  BadRequestException,
   type CallHandler,
   type ExecutionContext,
+  HttpException,
   Inject,
   Injectable,
   Logger,
   type NestInterceptor,
+  ServiceUnavailableException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { defer, mergeMap, type Observable } from 'rxjs';
-import { writeDeviceId, type DeviceResponse } from '../device-id.js';
+import { presentedDeviceId, writeDeviceId, type DeviceResponse } from '../device-id.js';
 import { setDeviceSession, type DeviceSession } from '../device-session.js';
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT, TRACK_DEVICE_METADATA } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import type { Device } from '../device.entity.js';
 import { DeviceService } from '../device.service.js';
 import { MaxDevicesExceededException } from '../exceptions/max-devices-exceeded.exception.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 import type { TrackDeviceOptions } from '../interfaces/track-device-options.interface.js';
+import { TrackingRetrier } from '../tracking-retrier.js';
 import { normaliseUserId } from '../user-id.js';
 
 /**
@@ -24,8 +29,9 @@ import { normaliseUserId } from '../user-id.js';
  * prepares the device session (available through `@CurrentDevice()`, to be signed into the tokens); after the
  * handler succeeds it records the login. A handler that throws (a failed login) records nothing.
  *
- * Tracking never fails the login, with one deliberate exception: `maxDevices` with the `'reject'` policy. Other
- * problems are logged as warnings and the handler's result goes out unchanged.
+ * Tracking fails the login only when `maxDevices` says `'reject'`, or when the database cannot record it and
+ * `whenTrackingFails` is `'refuse'`. By default such a write is retried in the background and the handler's result
+ * goes out unchanged.
  */
 @Injectable()
 export class TrackDeviceInterceptor implements NestInterceptor {
@@ -34,6 +40,7 @@ export class TrackDeviceInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly devices: DeviceService,
+    private readonly retrier: TrackingRetrier,
     @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
   ) {}
 
@@ -71,7 +78,11 @@ export class TrackDeviceInterceptor implements NestInterceptor {
     } catch (error) {
       if (error instanceof MaxDevicesExceededException) await this.refuse(request, error);
       this.logger.warn(`Could not look up the device of a login: ${(error as Error).message}`);
-      session = { deviceId: randomUUID(), sessionId: randomUUID() };
+      // Unchecked until the write: track() updates the presented device only if it is this user's.
+      session = {
+        deviceId: presentedDeviceId(request, this.options) ?? randomUUID(),
+        sessionId: (this.options.sessionStore && request.sessionID) || randomUUID(),
+      };
     }
     setDeviceSession(request, session);
     return session;
@@ -97,11 +108,27 @@ export class TrackDeviceInterceptor implements NestInterceptor {
           'No refresh token found in the login result; it cannot be revoked when this device is logged out',
         );
       }
-      const device = await this.devices.track(request, userId, refreshToken, session);
+      const write = () => this.devices.track(request, userId, refreshToken, session);
+      let device: Device;
+      try {
+        device = await write();
+      } catch (error) {
+        if (error instanceof MaxDevicesExceededException) await this.refuse(request, error);
+        // What the host handed over cannot be recorded (an undecodable token): no retry can help.
+        if (error instanceof BadRequestException) throw error;
+        if (this.options.whenTrackingFails === 'refuse') {
+          this.logger.warn(`Refused a login whose device could not be tracked: ${(error as Error).message}`);
+          throw new ServiceUnavailableException('Cannot record this sign-in right now; try again shortly');
+        }
+        // The tokens name the prepared session: once a retry has written it, they work.
+        this.retrier.retry(write, error as Error);
+        writeDeviceId(request, response, session.deviceId, this.options);
+        return;
+      }
       setDeviceSession(request, { deviceId: device.id, sessionId: device.sessionId ?? session.sessionId });
       writeDeviceId(request, response, device.id, this.options);
     } catch (error) {
-      if (error instanceof MaxDevicesExceededException) await this.refuse(request, error);
+      if (error instanceof HttpException && !(error instanceof BadRequestException)) throw error;
       this.logger.warn(`Login succeeded but its device could not be tracked: ${(error as Error).message}`);
     }
   }

@@ -133,6 +133,24 @@ export interface DeviceTrackerModuleOptions {
    */
   getRefreshToken?: (result: unknown) => string | undefined | null;
   /**
+   * What a login does when its device cannot be recorded (the database is unreachable): `'allow'` answers as the
+   * handler did and retries the write in the background (see `trackingRetries`); `'refuse'` answers 503 instead.
+   * Default: `'allow'`.
+   */
+  whenTrackingFails?: 'allow' | 'refuse';
+  /**
+   * How many times a failed tracking write is retried, with exponential backoff from 250 ms up to 8 s between
+   * attempts; `0` never retries. Until it lands, the login's tokens are refused by `DeviceSessionGuard`.
+   * Default: `6` (about 16 s).
+   */
+  trackingRetries?: number;
+  /**
+   * What `DeviceSessionGuard` does when a session is not cached and the database cannot be asked: `'refuse'`
+   * answers 503 (it fails closed); `'allow'` lets the request through unchecked (and `@CurrentDevice()` is then
+   * undefined). Default: `'refuse'`.
+   */
+  whenSessionCheckFails?: 'refuse' | 'allow';
+  /**
    * How much of each client IP address is stored (and put in events): `'full'`; `'truncated'` to its network, a /24
    * for IPv4 and a /48 for IPv6 (`192.0.2.0`, `2001:db8:abcd::`), for apps that must minimise personal data; or
    * `'none'`. Default: `'full'`.

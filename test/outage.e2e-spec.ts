@@ -1,0 +1,167 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Device, DeviceTrackerModule, type DeviceTrackerModuleOptions, TrackingRetrier } from 'nestjs-device-tracker';
+import { setTimeout as sleep } from 'node:timers/promises';
+import request from 'supertest';
+import { DataSource, type Repository } from 'typeorm';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HostAppModule } from './fixtures/host-app.module.js';
+import { TEST_DB, testDatabaseOptions } from './support/database.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+
+/** The next call of `method` fails as a dropped connection would. */
+const failOnce = (devices: Repository<Device>, method: 'insert' | 'findOne') =>
+  vi.spyOn(devices, method).mockRejectedValueOnce(new Error('connection terminated unexpectedly'));
+
+/** Polls until `check` passes or `timeoutMs` has gone by; returns whether it passed. */
+async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await sleep(100);
+  }
+  return check();
+}
+
+// The database is reached through a proxy the test can cut: PostgreSQL, as `.ci/run` runs it.
+describe.runIf(TEST_DB === 'postgres')('a PostgreSQL outage in the middle of a run', () => {
+  let proxy: TcpProxy;
+  let app: INestApplication;
+  const statuses: number[] = [];
+  const http = () => request(app.getHttpServer());
+
+  async function call(test: request.Test): Promise<request.Response> {
+    const response = await test;
+    statuses.push(response.status);
+    return response;
+  }
+  const login = (userId: string, deviceId?: string) =>
+    call(
+      http()
+        .post('/login')
+        .set(deviceId ? { 'x-device-id': deviceId } : {})
+        .send({ userId }),
+    );
+  const list = (token: string) => call(http().get('/devices').auth(token, { type: 'bearer' }));
+
+  beforeAll(async () => {
+    const options = testDatabaseOptions() as { url: string };
+    const url = new URL(options.url);
+    proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
+    url.port = String(proxy.port);
+    const database = { ...testDatabaseOptions(), url: url.toString(), extra: { connectionTimeoutMillis: 2000 } };
+    const moduleRef = await Test.createTestingModule({
+      imports: [HostAppModule.with(DeviceTrackerModule.forRoot({ trackingRetries: 8 }), database)],
+    }).compile();
+    app = await moduleRef.createNestApplication({ logger: false }).init();
+  });
+
+  afterAll(async () => {
+    await proxy?.restore().catch(() => undefined);
+    await app?.close();
+    await proxy?.close();
+  });
+
+  it(
+    'answers 2xx, 401 or 503, never 500, and loses or duplicates no device once the database is back',
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const before = await login('alice');
+      expect((await list(before.body.access_token)).status).toBe(200); // alice's session is now cached
+
+      await proxy.cut();
+      // Cached: the session check needs no database, the listing does, and says so with a 503.
+      expect((await list(before.body.access_token)).status).toBe(503);
+      // Logins go on; their devices wait for the database.
+      const during = [];
+      for (const userId of ['bob', 'carol', 'dave', 'erin', 'bob']) during.push(await login(userId));
+      during.push(await login('alice', before.headers['x-device-id']));
+      for (const response of during) {
+        expect(response.status).toBe(200);
+        expect(response.headers['x-device-id']).toMatch(/^[0-9a-f-]{36}$/);
+      }
+      // Not cached and not checkable: refused with 503, not let through.
+      expect((await list(during[0]!.body.access_token)).status).toBe(503);
+      expect(app.get(TrackingRetrier).stats().failed).toBeGreaterThanOrEqual(during.length);
+
+      await sleep(1500);
+      await proxy.restore();
+
+      const devices = app.get(DataSource).getRepository(Device);
+      const expectedIds = new Set([before, ...during].map((response) => response.headers['x-device-id'] as string));
+      expect(
+        await eventually(async () => {
+          try {
+            return (await devices.count()) === expectedIds.size && app.get(TrackingRetrier).stats().pending === 0;
+          } catch {
+            return false;
+          }
+        }),
+      ).toBe(true);
+      const rows = await devices.find();
+      expect(new Set(rows.map((row) => row.id))).toEqual(expectedIds);
+      expect(app.get(TrackingRetrier).stats()).toMatchObject({ abandoned: 0, pending: 0 });
+
+      // Every login made during the outage now works, and alice's device is on its latest session.
+      for (const response of during) expect((await list(response.body.access_token)).status).toBe(200);
+      expect((await list(before.body.access_token)).status).toBe(401);
+      expect(statuses.filter((status) => status >= 500 && status !== 503)).toEqual([]);
+    },
+  );
+});
+
+describe(`the outage policy options (${TEST_DB})`, () => {
+  let app: INestApplication | undefined;
+  afterEach(() => app?.close());
+  afterEach(() => vi.restoreAllMocks());
+
+  async function start(options: DeviceTrackerModuleOptions) {
+    const moduleRef = await Test.createTestingModule({
+      imports: [HostAppModule.with(DeviceTrackerModule.forRoot(options))],
+    }).compile();
+    app = await moduleRef.createNestApplication({ logger: false }).init();
+    return app.get(DataSource).getRepository(Device);
+  }
+  const http = () => request(app!.getHttpServer());
+
+  it('by default answers the login and writes the device on a retry', async () => {
+    const devices = await start({});
+    failOnce(devices, 'insert');
+    const login = await http().post('/login').send({ userId: 'u1' }).expect(200);
+    const deviceId = login.headers['x-device-id'];
+
+    expect(await eventually(async () => (await devices.countBy({ id: deviceId })) === 1, 5000)).toBe(true);
+    expect(app!.get(TrackingRetrier).stats()).toEqual({ failed: 1, recovered: 1, abandoned: 0, pending: 0 });
+    await http().get('/devices').auth(login.body.access_token, { type: 'bearer' }).expect(200);
+  });
+
+  it("refuses the login with 503 when whenTrackingFails is 'refuse'", async () => {
+    const devices = await start({ whenTrackingFails: 'refuse' });
+    failOnce(devices, 'insert');
+    const login = await http().post('/login').send({ userId: 'u1' }).expect(503);
+
+    expect(login.body).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'Cannot record this sign-in right now; try again shortly',
+    });
+    expect(login.headers['x-device-id']).toBeUndefined();
+    expect(await devices.count()).toBe(0);
+  });
+
+  it("lets an unchecked session through when whenSessionCheckFails is 'allow', and refuses it by default", async () => {
+    for (const [whenSessionCheckFails, status] of [
+      ['allow', 200],
+      ['refuse', 503],
+    ] as const) {
+      const devices = await start({ whenSessionCheckFails });
+      const login = await http().post('/login').send({ userId: 'u1' }).expect(200);
+      failOnce(devices, 'findOne');
+      await http().get('/devices').auth(login.body.access_token, { type: 'bearer' }).expect(status);
+      await app!.close();
+      app = undefined;
+    }
+  });
+});

@@ -30,7 +30,8 @@ const KEPT_BYTES = { ipv4: 3, ipv6: 6 } as const;
 export function storedIp(address: string | null, storage: IpAddressStorage): string | null {
   if (address === null || storage === 'none') return null;
   if (storage === 'full') return address;
-  const parsed = ipaddr.parse(address);
+  // A zone id (`fe80::1%eth0`) names a local interface: not part of the network, and ipaddr.js rejects some.
+  const parsed = ipaddr.parse(address.split('%')[0]!);
   const bytes = parsed.toByteArray().map((byte, index) => (index < KEPT_BYTES[parsed.kind()] ? byte : 0));
   return ipaddr.fromByteArray(bytes).toString();
 }

@@ -27,6 +27,8 @@ export class DevicePruner implements OnApplicationBootstrap {
     const registry = await this.schedulerRegistry();
     const timer = setInterval(() => void this.run(), prune.every);
     registry.addInterval(PRUNE_INTERVAL_NAME, timer);
+    // A first pass now, so an app restarted more often than `every` still prunes.
+    void this.run();
   }
 
   /** One pass; a failure is logged and the next pass tries again. */

@@ -46,3 +46,6 @@ export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
 /** Largest `offset` accepted: far beyond any user's devices, small enough to keep the query cheap. */
 export const MAX_PAGE_OFFSET = 100_000;
+
+/** Longest age `prune` accepts, a hundred years: older cut-offs are not dates every database can compare. */
+export const MAX_PRUNE_AGE_MS = 100 * 365 * 24 * 60 * 60 * 1000;

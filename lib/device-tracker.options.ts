@@ -1,5 +1,6 @@
 import type { CanActivate, Type } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
+import { MAX_PRUNE_AGE_MS } from './device-tracker.constants.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 import type { RevocationNotifier } from './interfaces/revocation-notifier.interface.js';
 import { InMemoryRevocationNotifier } from './revocation/in-memory-revocation-notifier.js';
@@ -101,10 +102,12 @@ function resolveHeader(header: string | false | undefined): string | false {
 }
 
 /** `value`, or `fallback` when it is undefined, after checking it is a whole number >= `min`. */
-function wholeNumber(name: string, value: number | undefined, fallback: number, min = 0): number {
+function wholeNumber(name: string, value: number | undefined, fallback: number, min = 0, max = Infinity): number {
   const resolved = value ?? fallback;
-  if (!Number.isSafeInteger(resolved) || resolved < min)
+  if (!Number.isSafeInteger(resolved) || resolved < min) {
     invalid(`${name} must be a whole number >= ${min} (got ${resolved})`);
+  }
+  if (resolved > max) invalid(`${name} must be at most ${max} (got ${resolved})`);
   return resolved;
 }
 
@@ -126,10 +129,10 @@ function resolveMaxDevices(
 
 function resolvePrune(prune: PruneScheduleOptions | undefined): ResolvedDeviceTrackerOptions['prune'] {
   if (prune === undefined || prune === null) return undefined;
-  const inactiveFor = wholeNumber('prune.inactiveFor', prune.inactiveFor, Number.NaN, 1);
+  const inactiveFor = wholeNumber('prune.inactiveFor', prune.inactiveFor, Number.NaN, 1, MAX_PRUNE_AGE_MS);
   return {
     inactiveFor,
-    loggedOutFor: wholeNumber('prune.loggedOutFor', prune.loggedOutFor, inactiveFor, 1),
+    loggedOutFor: wholeNumber('prune.loggedOutFor', prune.loggedOutFor, inactiveFor, 1, MAX_PRUNE_AGE_MS),
     every: wholeNumber('prune.every', prune.every, ONE_DAY_MS, 1000),
     batchSize: wholeNumber('prune.batchSize', prune.batchSize, 500, 1),
   };

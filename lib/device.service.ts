@@ -13,7 +13,7 @@ import { recordedIp } from './client-ip.js';
 import { currentDeviceId, normaliseDeviceId, presentedDeviceId } from './device-id.js';
 import { DeviceEventPublisher } from './device-event-publisher.js';
 import type { DeviceSession } from './device-session.js';
-import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from './device-tracker.constants.js';
+import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT, MAX_PRUNE_AGE_MS } from './device-tracker.constants.js';
 import { DeviceTrackerEvents, type DeviceLogoutReason } from './device-tracker.events.js';
 import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
 import { toDeviceSnapshot } from './device-view.js';
@@ -149,12 +149,9 @@ export class DeviceService {
   /** The user's devices, most recently seen first; a page of them with `limit` and `offset`. */
   async list(userId: UserId, { limit, offset = 0 }: ListDevicesOptions = {}): Promise<Device[]> {
     const owner = this.owner(userId);
-    const devices = await this.devices.find({
-      where: { userId: owner },
-      order: NEWEST_FIRST,
-      take: limit,
-      skip: offset,
-    });
+    // MySQL has no OFFSET without LIMIT: skip only when there is something to skip, with a limit then.
+    const page = offset > 0 ? { skip: offset, take: limit ?? Number.MAX_SAFE_INTEGER } : { take: limit };
+    const devices = await this.devices.find({ where: { userId: owner }, order: NEWEST_FIRST, ...page });
     return devices.filter((device) => this.owns(device, owner));
   }
 
@@ -165,9 +162,13 @@ export class DeviceService {
    * many devices were deleted.
    */
   async prune({ inactiveFor, loggedOutFor = inactiveFor, batchSize = 500 }: PruneOptions): Promise<number> {
-    for (const [name, value] of Object.entries({ inactiveFor, loggedOutFor, batchSize })) {
-      if (!Number.isSafeInteger(value) || value < 1) {
-        throw new BadRequestException(`prune: ${name} must be a whole number >= 1 (got ${value})`);
+    for (const [name, value, max] of [
+      ['inactiveFor', inactiveFor, MAX_PRUNE_AGE_MS],
+      ['loggedOutFor', loggedOutFor, MAX_PRUNE_AGE_MS],
+      ['batchSize', batchSize, 100_000],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+        throw new BadRequestException(`prune: ${name} must be a whole number from 1 to ${max} (got ${value})`);
       }
     }
     const now = Date.now();

@@ -36,5 +36,6 @@ export {
   AddDeviceSessions1764200000000,
   CreateDeviceTrackerDevices1764000000000,
   DEVICE_TRACKER_MIGRATIONS,
+  ExactUserIds1764400000000,
 } from './migrations/index.js';
 export { describeUserAgent, type DeviceType, type UserAgentInfo } from './user-agent.js';

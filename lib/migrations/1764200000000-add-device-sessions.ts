@@ -1,4 +1,5 @@
 import { TableColumn, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { exactCollation } from './exact-collation.js';
 
 const TABLE = 'device_tracker_devices';
 
@@ -14,8 +15,7 @@ export class AddDeviceSessions1764200000000 implements MigrationInterface {
     const { driver } = queryRunner.connection;
     const varchar = driver.normalizeType({ type: String });
     // express-session ids are case-sensitive; MySQL's default collations are not.
-    const isMysql = ['mysql', 'mariadb'].includes(driver.options.type);
-    const exact = isMysql ? { charset: 'utf8mb4', collation: 'utf8mb4_bin' } : {};
+    const exact = await exactCollation(queryRunner);
     await queryRunner.addColumns(TABLE, [
       new TableColumn({ name: 'session_id', type: varchar, length: '255', isNullable: true, ...exact }),
       new TableColumn({ name: 'previous_refresh_token_jti', type: varchar, length: '255', isNullable: true }),

@@ -1,6 +1,7 @@
 import { CreateDeviceTrackerDevices1764000000000 } from './1764000000000-create-device-tracker-devices.js';
 import { AddDeviceSessions1764200000000 } from './1764200000000-add-device-sessions.js';
 import { AddDeviceRetentionIndexes1764300000000 } from './1764300000000-add-device-retention-indexes.js';
+import { ExactUserIds1764400000000 } from './1764400000000-exact-user-ids.js';
 
 /**
  * The module's migrations, oldest first. Add them to the host's DataSource:
@@ -10,10 +11,12 @@ export const DEVICE_TRACKER_MIGRATIONS = [
   CreateDeviceTrackerDevices1764000000000,
   AddDeviceSessions1764200000000,
   AddDeviceRetentionIndexes1764300000000,
+  ExactUserIds1764400000000,
 ];
 
 export {
   AddDeviceRetentionIndexes1764300000000,
   AddDeviceSessions1764200000000,
   CreateDeviceTrackerDevices1764000000000,
+  ExactUserIds1764400000000,
 };

@@ -215,7 +215,10 @@ export class DeviceService {
   async logout(userId: UserId, deviceId: string): Promise<Device> {
     const device = await this.findOne(userId, deviceId);
     await this.logoutDevices([device], 'logout');
-    return this.devices.findOneByOrFail({ id: device.id });
+    // Gone only if a prune deleted it meanwhile: as logged out as can be.
+    const after = await this.devices.findOneBy({ id: device.id });
+    if (!after) throw new NotFoundException('Device not found');
+    return after;
   }
 
   /** Logs out every active device of the user except `keepDeviceId`. Returns how many were logged out. */
@@ -305,7 +308,7 @@ export class DeviceService {
         { refreshTokenJti: oldJti, isActive: true },
         { refreshTokenJti: newJti, ...rotation, ...seen },
       );
-      if (affected) return this.devices.findOneByOrFail({ refreshTokenJti: newJti });
+      if (affected) return this.rotatedTo(newJti);
 
       const device: Device | null =
         (await this.devices.findOne({
@@ -323,7 +326,7 @@ export class DeviceService {
         break;
       }
       if ((await this.devices.update(current, { ...move, ...seen })).affected) {
-        return this.devices.findOneByOrFail({ refreshTokenJti: newJti });
+        return this.rotatedTo(newJti);
       }
     }
     throw new UnauthorizedException('Refresh token has been revoked or already used');
@@ -345,6 +348,18 @@ export class DeviceService {
   /** Id of the device `request` comes from: the one its verified session names, else the id the client presents. */
   currentDeviceId(request: DeviceRequest): string | undefined {
     return currentDeviceId(request, this.options);
+  }
+
+  /**
+   * The device a rotation moved to `newJti`. A refresh racing with this one may already have moved it on, leaving
+   * `newJti` as its concurrent token; a logout or prune racing with it may have ended it.
+   */
+  private async rotatedTo(newJti: string): Promise<Device> {
+    const device = await this.devices.findOne({
+      where: [{ refreshTokenJti: newJti }, { concurrentRefreshTokenJti: newJti }],
+    });
+    if (!device?.isActive) throw new UnauthorizedException('Refresh token has been revoked or already used');
+    return device;
   }
 
   private withinGrace(device: Device, now: Date): boolean {

@@ -154,5 +154,7 @@ const current = await readFile(file, 'utf8').catch(() => '# Benchmark results\n'
 const start = current.indexOf('## Scale');
 const end = start < 0 ? -1 : current.indexOf('\n## ', start + 1);
 const updated =
-  start < 0 ? `${current.trimEnd()}\n\n${section}` : current.slice(0, start) + section + (end < 0 ? '' : current.slice(end + 1));
+  start < 0
+    ? `${current.trimEnd()}\n\n${section}`
+    : current.slice(0, start) + section + (end < 0 ? '' : current.slice(end + 1));
 await writeFile(file, updated);

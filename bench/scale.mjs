@@ -1,6 +1,6 @@
 // Scale benchmark: 1,000,000 devices of 10,000 users in PostgreSQL; GET /devices latency and prune throughput.
-// Run: `npm run bench:scale` (builds the package first). DATABASE_URL picks the server; the database named in it
-// is created if missing and emptied. Results are printed and written to bench/RESULTS.md (section "Scale").
+// Run: `npm run bench:scale` (builds the package first). BENCH_DATABASE_URL picks the server; the database named in
+// it must have "bench" in its name, is created if missing, and is emptied. Results are printed and written to bench/RESULTS.md (section "Scale").
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
@@ -16,7 +16,10 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 
-const URL_ = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/device_tracker_bench';
+const URL_ = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/device_tracker_bench';
+if (!new URL(URL_).pathname.includes('bench')) {
+  throw new Error(`BENCH_DATABASE_URL must name a database with "bench" in its name: it is emptied (got ${URL_})`);
+}
 const ROWS = Number(process.env.ROWS ?? 1_000_000);
 const USERS = Number(process.env.USERS ?? 10_000);
 const REQUESTS = Number(process.env.REQUESTS ?? 4000);

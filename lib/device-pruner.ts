@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from './device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
@@ -12,8 +18,10 @@ export const PRUNE_INTERVAL_NAME = 'device-tracker:prune';
  * dependency), so the interval is listed in the host's `SchedulerRegistry` and stopped with the app.
  */
 @Injectable()
-export class DevicePruner implements OnApplicationBootstrap {
+export class DevicePruner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(LOGGER_CONTEXT);
+  /** The pass under way, so passes never overlap and shutdown can wait for it. */
+  private running?: Promise<number>;
 
   constructor(
     private readonly devices: DeviceService,
@@ -26,21 +34,39 @@ export class DevicePruner implements OnApplicationBootstrap {
     if (!prune) return;
     const registry = await this.schedulerRegistry();
     const timer = setInterval(() => void this.run(), prune.every);
-    registry.addInterval(PRUNE_INTERVAL_NAME, timer);
+    try {
+      registry.addInterval(PRUNE_INTERVAL_NAME, timer);
+    } catch (error) {
+      clearInterval(timer);
+      throw error;
+    }
     // A first pass now, so an app restarted more often than `every` still prunes.
     void this.run();
   }
 
-  /** One pass; a failure is logged and the next pass tries again. */
-  async run(): Promise<number> {
-    try {
-      const deleted = await this.devices.prune(this.options.prune!);
-      if (deleted > 0) this.logger.log(`Pruned ${deleted} devices`);
-      return deleted;
-    } catch (error) {
-      this.logger.warn(`Could not prune devices: ${(error as Error).message}`);
-      return 0;
-    }
+  /** Lets a pass under way finish before the database connection closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.running;
+  }
+
+  /** One pass, unless one is under way; a failure is logged and the next pass tries again. */
+  run(): Promise<number> {
+    const prune = this.options.prune;
+    if (!prune) return Promise.resolve(0);
+    this.running ??= this.devices
+      .prune(prune)
+      .then(
+        (deleted) => {
+          if (deleted > 0) this.logger.log(`Pruned ${deleted} devices`);
+          return deleted;
+        },
+        (error: Error) => {
+          this.logger.warn(`Could not prune devices: ${error.message}`);
+          return 0;
+        },
+      )
+      .finally(() => (this.running = undefined));
+    return this.running;
   }
 
   private async schedulerRegistry(): Promise<{ addInterval(name: string, timer: NodeJS.Timeout): void }> {

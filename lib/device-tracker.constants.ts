@@ -49,3 +49,9 @@ export const MAX_PAGE_OFFSET = 100_000;
 
 /** Longest age `prune` accepts, a hundred years: older cut-offs are not dates every database can compare. */
 export const MAX_PRUNE_AGE_MS = 100 * 365 * 24 * 60 * 60 * 1000;
+
+/** Most rows `prune` deletes per statement: the ids go into one statement, within every database's parameter limit. */
+export const MAX_PRUNE_BATCH_SIZE = 10_000;
+
+/** Longest interval Node's timers can wait (2^31 - 1 ms, about 24.8 days); longer ones would fire at once. */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647;

@@ -467,3 +467,20 @@ describe('resolveDeviceTrackerOptions: sessions, revocation and limits', () => {
     });
   });
 });
+
+describe('prune schedule bounds', () => {
+  it('refuses an interval Node timers cannot wait, which would fire at once', () => {
+    expect(() => resolveDeviceTrackerOptions({ prune: { inactiveFor: 1000, every: 2 ** 31 } })).toThrow(
+      /prune\.every must be at most 2147483647/,
+    );
+    expect(resolveDeviceTrackerOptions({ prune: { inactiveFor: 1000, every: 2 ** 31 - 1 } }).prune?.every).toBe(
+      2 ** 31 - 1,
+    );
+  });
+
+  it('refuses a batch larger than one statement can carry', () => {
+    expect(() => resolveDeviceTrackerOptions({ prune: { inactiveFor: 1000, batchSize: 10_001 } })).toThrow(
+      /prune\.batchSize must be at most 10000/,
+    );
+  });
+});

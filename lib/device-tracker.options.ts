@@ -1,6 +1,6 @@
 import type { CanActivate, Type } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { MAX_PRUNE_AGE_MS } from './device-tracker.constants.js';
+import { MAX_PRUNE_AGE_MS, MAX_PRUNE_BATCH_SIZE, MAX_TIMER_DELAY_MS } from './device-tracker.constants.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 import type { RevocationNotifier } from './interfaces/revocation-notifier.interface.js';
 import { InMemoryRevocationNotifier } from './revocation/in-memory-revocation-notifier.js';
@@ -133,8 +133,8 @@ function resolvePrune(prune: PruneScheduleOptions | undefined): ResolvedDeviceTr
   return {
     inactiveFor,
     loggedOutFor: wholeNumber('prune.loggedOutFor', prune.loggedOutFor, inactiveFor, 1, MAX_PRUNE_AGE_MS),
-    every: wholeNumber('prune.every', prune.every, ONE_DAY_MS, 1000),
-    batchSize: wholeNumber('prune.batchSize', prune.batchSize, 500, 1),
+    every: wholeNumber('prune.every', prune.every, ONE_DAY_MS, 1000, MAX_TIMER_DELAY_MS),
+    batchSize: wholeNumber('prune.batchSize', prune.batchSize, 500, 1, MAX_PRUNE_BATCH_SIZE),
   };
 }
 

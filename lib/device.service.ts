@@ -13,7 +13,12 @@ import { recordedIp } from './client-ip.js';
 import { currentDeviceId, normaliseDeviceId, presentedDeviceId } from './device-id.js';
 import { DeviceEventPublisher } from './device-event-publisher.js';
 import type { DeviceSession } from './device-session.js';
-import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT, MAX_PRUNE_AGE_MS } from './device-tracker.constants.js';
+import {
+  DEVICE_TRACKER_OPTIONS,
+  LOGGER_CONTEXT,
+  MAX_PRUNE_AGE_MS,
+  MAX_PRUNE_BATCH_SIZE,
+} from './device-tracker.constants.js';
 import { DeviceTrackerEvents, type DeviceLogoutReason } from './device-tracker.events.js';
 import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
 import { toDeviceSnapshot } from './device-view.js';
@@ -22,6 +27,7 @@ import { MaxDevicesExceededException } from './exceptions/max-devices-exceeded.e
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 import { refreshTokenClaim, refreshTokenId } from './refresh-token-id.js';
 import { SessionCache } from './revocation/session-cache.js';
+import { TrackingRetrier } from './tracking-retrier.js';
 import { normaliseUserAgent, UserAgentParser } from './user-agent.js';
 import { normaliseUserId } from './user-id.js';
 
@@ -63,6 +69,7 @@ export class DeviceService {
     @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
     private readonly sessions: SessionCache,
     private readonly events: DeviceEventPublisher,
+    private readonly retrier: TrackingRetrier,
   ) {
     this.userAgents = new UserAgentParser(options.userAgentCacheSize);
   }
@@ -125,8 +132,9 @@ export class DeviceService {
     const existing =
       preparedRow && this.owns(preparedRow, owner) ? preparedRow : await this.presentedDevice(request, owner);
     let device: Device;
-    if (existing) {
-      await this.devices.update({ id: existing.id }, login);
+    let created = false;
+    // A prune may delete the row between the read and the update: then this login makes a new device.
+    if (existing && (await this.devices.update({ id: existing.id, userId: owner }, login)).affected) {
       if (existing.sessionId && existing.sessionId !== login.sessionId) await this.revokeSessions([existing.sessionId]);
       device = this.devices.merge(existing, login);
     } else {
@@ -139,9 +147,10 @@ export class DeviceService {
         ...login,
       });
       await this.devices.insert(device);
+      created = true;
     }
-    if (!existing?.isActive) await this.refuseIfOverLimitAfterWrite(owner, device, !existing);
-    if (!existing) this.events.emit(DeviceTrackerEvents.DEVICE_CREATED, { device: toDeviceSnapshot(device) });
+    if (created || !existing?.isActive) await this.refuseIfOverLimitAfterWrite(owner, device, created);
+    if (created) this.events.emit(DeviceTrackerEvents.DEVICE_CREATED, { device: toDeviceSnapshot(device) });
     await this.evictOverLimit(owner);
     return device;
   }
@@ -149,6 +158,12 @@ export class DeviceService {
   /** The user's devices, most recently seen first; a page of them with `limit` and `offset`. */
   async list(userId: UserId, { limit, offset = 0 }: ListDevicesOptions = {}): Promise<Device[]> {
     const owner = this.owner(userId);
+    if (
+      (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) ||
+      !(Number.isSafeInteger(offset) && offset >= 0)
+    ) {
+      throw new BadRequestException('limit must be a whole number >= 1 and offset a whole number >= 0');
+    }
     // MySQL has no OFFSET without LIMIT: skip only when there is something to skip, with a limit then.
     const page = offset > 0 ? { skip: offset, take: limit ?? Number.MAX_SAFE_INTEGER } : { take: limit };
     const devices = await this.devices.find({ where: { userId: owner }, order: NEWEST_FIRST, ...page });
@@ -165,7 +180,7 @@ export class DeviceService {
     for (const [name, value, max] of [
       ['inactiveFor', inactiveFor, MAX_PRUNE_AGE_MS],
       ['loggedOutFor', loggedOutFor, MAX_PRUNE_AGE_MS],
-      ['batchSize', batchSize, 100_000],
+      ['batchSize', batchSize, MAX_PRUNE_BATCH_SIZE],
     ] as const) {
       if (!Number.isSafeInteger(value) || value < 1 || value > max) {
         throw new BadRequestException(`prune: ${name} must be a whole number from 1 to ${max} (got ${value})`);
@@ -214,6 +229,7 @@ export class DeviceService {
    */
   async logout(userId: UserId, deviceId: string): Promise<Device> {
     const device = await this.findOne(userId, deviceId);
+    this.retrier.cancel(device.userId, { only: [device.id] });
     await this.logoutDevices([device], 'logout');
     // Gone only if a prune deleted it meanwhile: as logged out as can be.
     const after = await this.devices.findOneBy({ id: device.id });
@@ -225,11 +241,13 @@ export class DeviceService {
   async logoutOthers(userId: UserId, keepDeviceId: string): Promise<number> {
     const keep = normaliseDeviceId(keepDeviceId);
     if (!keep) throw new BadRequestException('The device to keep must be given by its id');
+    this.retrier.cancel(this.owner(userId), { except: keep });
     return this.logoutDevices(await this.activeDevices(userId, keep), 'logout-others');
   }
 
   /** Logs out every device of the user, e.g. after a password change. Returns how many were logged out. */
   async logoutAll(userId: UserId): Promise<number> {
+    this.retrier.cancel(this.owner(userId));
     return this.logoutDevices(await this.activeDevices(userId), 'logout-all');
   }
 

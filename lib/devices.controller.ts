@@ -8,6 +8,7 @@ import {
   Post,
   Query,
   Req,
+  ServiceUnavailableException,
   UnauthorizedException,
   UseGuards,
   UseInterceptors,
@@ -21,6 +22,8 @@ import {
   MAX_PAGE_SIZE,
 } from './device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
+import { claimedSessionId } from './device-id.js';
+import { getDeviceSession } from './device-session.js';
 import { normaliseUserId } from './user-id.js';
 import { toDeviceView, type DeviceView } from './device-view.js';
 import { DeviceService } from './device.service.js';
@@ -56,13 +59,14 @@ export class DevicesController {
   @Post('logout-others')
   @HttpCode(200)
   async logoutOthers(@Req() request: DeviceRequest): Promise<{ loggedOut: number }> {
+    const userId = this.userId(request);
     const current = this.devices.currentDeviceId(request);
     if (!current) {
       throw new BadRequestException(
         'Cannot tell which device this request comes from: send its device id (header or cookie) or a token with a session claim',
       );
     }
-    return { loggedOut: await this.devices.logoutOthers(this.userId(request), current) };
+    return { loggedOut: await this.devices.logoutOthers(userId, current) };
   }
 
   /** Logs out every device, this one included: its tokens stop working once the answer is sent. */
@@ -82,7 +86,15 @@ export class DevicesController {
     return toDeviceView(device, this.devices.currentDeviceId(request));
   }
 
+  /**
+   * The caller's user id. The devices endpoints always need a checked session when the request claims one: with
+   * `whenSessionCheckFails: 'allow'` the guard may have let an unchecked one through, and a logged-out device
+   * must not log out the others.
+   */
   private userId(request: DeviceRequest): string {
+    if (claimedSessionId(request, this.options) && !getDeviceSession(request)) {
+      throw new ServiceUnavailableException('Cannot check this device session right now; try again shortly');
+    }
     const userId = normaliseUserId(this.options.getUserId(request));
     if (userId === undefined) throw new UnauthorizedException('The authenticated user has no id');
     return userId;

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { HttpException, Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from './device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
 
@@ -8,10 +8,21 @@ export interface TrackingRetryStats {
   failed: number;
   /** Of those, written by a later attempt. */
   recovered: number;
-  /** Of those, given up after `trackingRetries` attempts (or because the app stopped). */
+  /**
+   * Of those, given up: after `trackingRetries` attempts, when the write was refused for good (e.g. `maxDevices`),
+   * when the user logged the device out first, or when the app stopped.
+   */
   abandoned: number;
-  /** Waiting for their next attempt now. */
+  /** Waiting for their next attempt, or being written, now. */
   pending: number;
+}
+
+/** A login whose tracking write is waiting to be retried. */
+export interface PendingLogin {
+  userId: string;
+  deviceId: string;
+  sessionId: string;
+  write: () => Promise<unknown>;
 }
 
 /** First wait before a retry; each next one doubles, up to {@link MAX_DELAY_MS}. */
@@ -22,51 +33,88 @@ const MAX_DELAY_MS = 8000;
  * Retries, in the background, the tracking writes of logins that succeeded while the database could not record
  * them, a bounded number of times with exponential backoff. Counts what happens, for your metrics: inject it and
  * read {@link stats}. The retried write is `DeviceService.track` on the session the login was given, so a write that
- * did land after all is only updated, never duplicated.
+ * did land after all is only updated, never duplicated. A logout of the user's devices on this instance cancels
+ * the retries it covers, so a retry cannot bring back a device logged out after the login.
  */
 @Injectable()
-export class TrackingRetrier implements OnApplicationShutdown {
+export class TrackingRetrier implements BeforeApplicationShutdown {
   private readonly logger = new Logger(LOGGER_CONTEXT);
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly pending = new Map<PendingLogin, NodeJS.Timeout | undefined>();
   private readonly counts = { failed: 0, recovered: 0, abandoned: 0 };
+  private closed = false;
 
   constructor(@Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions) {}
 
   stats(): TrackingRetryStats {
-    return { ...this.counts, pending: this.timers.size };
+    return { ...this.counts, pending: this.pending.size };
   }
 
-  /** Takes over a login whose tracking write failed; `write` is tried again up to `trackingRetries` times. */
-  retry(write: () => Promise<unknown>, error: Error): void {
+  /** Whether this session's login is still waiting for its device to be written. */
+  isPending(sessionId: string): boolean {
+    return [...this.pending.keys()].some((login) => login.sessionId === sessionId);
+  }
+
+  /** Takes over a login whose tracking write failed; it is tried again up to `trackingRetries` times. */
+  retry(login: PendingLogin, error: Error): void {
     this.counts.failed++;
     this.logger.warn(`Login succeeded but its device could not be tracked yet: ${error.message}`);
-    this.schedule(write, 1);
+    this.schedule(login, 1);
   }
 
-  onApplicationShutdown(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.counts.abandoned += this.timers.size;
-    this.timers.clear();
+  /**
+   * Gives up the retries of the user's logins, those on `only` devices or all but the `except` device: the user
+   * logged them out.
+   */
+  cancel(userId: string, { only, except }: { only?: string[]; except?: string } = {}): void {
+    for (const [login, timer] of this.pending) {
+      if (login.userId !== userId || (only && !only.includes(login.deviceId)) || login.deviceId === except) continue;
+      clearTimeout(timer);
+      this.abandon(login);
+    }
   }
 
-  private schedule(write: () => Promise<unknown>, attempt: number): void {
-    if (attempt > this.options.trackingRetries) {
-      this.counts.abandoned++;
-      this.logger.error(`Gave up tracking a login after ${this.options.trackingRetries} retries`);
+  /** Before the database connection closes: no retry may start after it. */
+  beforeApplicationShutdown(): void {
+    this.closed = true;
+    for (const [login, timer] of this.pending) {
+      clearTimeout(timer);
+      this.abandon(login);
+    }
+  }
+
+  private schedule(login: PendingLogin, attempt: number): void {
+    if (this.closed || attempt > this.options.trackingRetries) {
+      this.abandon(login);
+      if (!this.closed) this.logger.error(`Gave up tracking a login after ${this.options.trackingRetries} retries`);
       return;
     }
     const delay = Math.min(FIRST_DELAY_MS * 2 ** (attempt - 1), MAX_DELAY_MS);
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      write().then(
+      if (!this.pending.has(login)) return;
+      this.pending.set(login, undefined);
+      login.write().then(
         () => {
+          if (!this.pending.delete(login)) return;
           this.counts.recovered++;
           this.logger.log(`Tracked a login on retry ${attempt}`);
         },
-        () => this.schedule(write, attempt + 1),
+        (error: unknown) => {
+          if (!this.pending.has(login)) return;
+          if (error instanceof HttpException) {
+            this.logger.warn(`Gave up tracking a login: ${error.message}`);
+            this.abandon(login);
+          } else {
+            this.schedule(login, attempt + 1);
+          }
+        },
       );
     }, delay);
     timer.unref();
-    this.timers.add(timer);
+    this.pending.set(login, timer);
+  }
+
+  private abandon(login: PendingLogin): void {
+    this.pending.delete(login);
+    this.counts.abandoned++;
   }
 }

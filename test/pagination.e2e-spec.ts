@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { INestApplication } from '@nestjs/common';
+import { BadRequestException, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Device, DeviceService, DeviceTrackerModule, type DeviceView } from 'nestjs-device-tracker';
 import request from 'supertest';
@@ -214,8 +214,10 @@ describe(`GET /devices, paginated (${TEST_DB})`, () => {
       expect(await service.list('alice', { offset: 7 })).toEqual([]);
     });
 
-    it('never returns more than the limit: a limit of 0 is an empty page', async () => {
-      expect(await app.get(DeviceService).list('alice', { limit: 0 })).toEqual([]);
+    it('refuses a limit below 1 or an offset below 0, rather than reading every row', async () => {
+      for (const bad of [{ limit: 0 }, { limit: -1 }, { limit: 1.5 }, { offset: -1 }, { offset: 0.5 }]) {
+        await expect(app.get(DeviceService).list('alice', bad)).rejects.toBeInstanceOf(BadRequestException);
+      }
     });
   });
 });

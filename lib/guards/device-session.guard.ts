@@ -15,6 +15,7 @@ import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js'
 import { DeviceService } from '../device.service.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 import { type FinishingResponse, LastSeenRecorder } from '../last-seen-recorder.js';
+import { TrackingRetrier } from '../tracking-retrier.js';
 import { normaliseUserId } from '../user-id.js';
 
 /**
@@ -37,6 +38,7 @@ export class DeviceSessionGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly devices: DeviceService,
     private readonly lastSeen: LastSeenRecorder,
+    private readonly retrier: TrackingRetrier,
     @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
   ) {}
 
@@ -61,7 +63,13 @@ export class DeviceSessionGuard implements CanActivate {
     }
     const session = await this.verify(sessionId, userId);
     if (session === 'unknown') return true;
-    if (!session) throw new UnauthorizedException('This device has been logged out; sign in again');
+    if (!session) {
+      // Its login is answered, but its device is still waiting for the database: not logged out, not yet in.
+      if (this.retrier.isPending(sessionId)) {
+        throw new ServiceUnavailableException('This sign-in is still being recorded; try again shortly');
+      }
+      throw new UnauthorizedException('This device has been logged out; sign in again');
+    }
     setDeviceSession(request, session);
     this.lastSeen.record(session.deviceId, request, http.getResponse<FinishingResponse>());
     return true;

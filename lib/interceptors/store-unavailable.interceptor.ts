@@ -21,9 +21,9 @@ export class StoreUnavailableInterceptor implements NestInterceptor {
     return next.handle().pipe(
       catchError((error: unknown) => {
         if (error instanceof HttpException) return throwError(() => error);
-        this.logger.error(`The devices store failed: ${(error as Error).message}`);
+        this.logger.error(`The devices store failed: ${(error as Error).message}`, (error as Error).stack);
         return throwError(
-          () => new ServiceUnavailableException('The device list is unavailable right now; try again shortly'),
+          () => new ServiceUnavailableException('Devices cannot be read or changed right now; try again shortly'),
         );
       }),
     );

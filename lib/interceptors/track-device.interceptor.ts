@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import {
   BadRequestException,
   type CallHandler,
+  ConflictException,
   type ExecutionContext,
   HttpException,
   Inject,
   Injectable,
   Logger,
   type NestInterceptor,
+  NotFoundException,
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
@@ -108,21 +110,21 @@ export class TrackDeviceInterceptor implements NestInterceptor {
           'No refresh token found in the login result; it cannot be revoked when this device is logged out',
         );
       }
-      const write = () => this.devices.track(request, userId, refreshToken, session);
       let device: Device;
       try {
-        device = await write();
+        device = await this.devices.track(request, userId, refreshToken, session);
       } catch (error) {
         if (error instanceof MaxDevicesExceededException) await this.refuse(request, error);
         // What the host handed over cannot be recorded (an undecodable token): no retry can help.
         if (error instanceof BadRequestException) throw error;
         if (this.options.whenTrackingFails === 'refuse') {
           this.logger.warn(`Refused a login whose device could not be tracked: ${(error as Error).message}`);
-          throw new ServiceUnavailableException('Cannot record this sign-in right now; try again shortly');
+          await this.refuse(
+            request,
+            new ServiceUnavailableException('Cannot record this sign-in right now; try again shortly'),
+          );
         }
-        // The tokens name the prepared session: once a retry has written it, they work.
-        this.retrier.retry(write, error as Error);
-        writeDeviceId(request, response, session.deviceId, this.options);
+        this.retryLater(request, response, userId, refreshToken, session, error as Error);
         return;
       }
       setDeviceSession(request, { deviceId: device.id, sessionId: device.sessionId ?? session.sessionId });
@@ -134,10 +136,40 @@ export class TrackDeviceInterceptor implements NestInterceptor {
   }
 
   /**
-   * Fails a login refused by `maxDevices`. An express session the login guard already signed in would otherwise be
+   * Hands the login to the retrier. The tokens name the prepared session: once a retry has written it, they work.
+   * The device id goes back only when it is one the server made: a presented one is still unchecked.
+   */
+  private retryLater(
+    request: DeviceRequest,
+    response: DeviceResponse,
+    userId: string,
+    refreshToken: string | null | undefined,
+    session: DeviceSession,
+    error: Error,
+  ): void {
+    const loggedInAt = new Date();
+    const write = async () => {
+      // Another instance may have logged the device out after this login; this one cancels its own retries.
+      const current = await this.devices.findOne(userId, session.deviceId).catch((lookup: unknown) => {
+        if (lookup instanceof NotFoundException) return null;
+        throw lookup;
+      });
+      if (current?.revokedAt && current.revokedAt >= loggedInAt) {
+        throw new ConflictException('The device was logged out after this login');
+      }
+      return this.devices.track(request, userId, refreshToken, session);
+    };
+    this.retrier.retry({ userId, deviceId: session.deviceId, sessionId: session.sessionId, write }, error);
+    if (session.deviceId !== presentedDeviceId(request, this.options)) {
+      writeDeviceId(request, response, session.deviceId, this.options);
+    }
+  }
+
+  /**
+   * Fails a login: refused by `maxDevices`, or untrackable with `whenTrackingFails: 'refuse'`. An express session the login guard already signed in would otherwise be
    * saved as the response ends, and signed in it would stay for routes without `DeviceSessionGuard`.
    */
-  private async refuse(request: DeviceRequest, error: MaxDevicesExceededException): Promise<never> {
+  private async refuse(request: DeviceRequest, error: HttpException): Promise<never> {
     const { session } = request;
     if (this.options.sessionStore && session) await new Promise<void>((resolve) => session.destroy(() => resolve()));
     throw error;

@@ -1,0 +1,107 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import {
+  Device,
+  DeviceService,
+  DeviceTrackerModule,
+  type DeviceTrackerModuleOptions,
+  TrackingRetrier,
+} from 'nestjs-device-tracker';
+import { setTimeout as sleep } from 'node:timers/promises';
+import request from 'supertest';
+import { DataSource, type Repository } from 'typeorm';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { HostAppModule } from './fixtures/host-app.module.js';
+import { TEST_DB } from './support/database.js';
+
+const dropped = () => new Error('connection terminated unexpectedly');
+
+/** Polls until `check` passes or five seconds have gone by; returns whether it passed. */
+async function eventually(check: () => boolean | Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await sleep(25);
+  }
+  return check();
+}
+
+describe(`retried tracking writes (${TEST_DB})`, () => {
+  let app: INestApplication | undefined;
+  let devices: Repository<Device>;
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await app?.close();
+    app = undefined;
+  });
+
+  async function start(options: DeviceTrackerModuleOptions = {}) {
+    const moduleRef = await Test.createTestingModule({
+      imports: [HostAppModule.with(DeviceTrackerModule.forRoot(options))],
+    }).compile();
+    app = await moduleRef.createNestApplication({ logger: false }).init();
+    devices = app.get(DataSource).getRepository(Device);
+    return app.get(TrackingRetrier);
+  }
+  const http = () => request(app!.getHttpServer());
+  const login = (userId: string, deviceId?: string) =>
+    http()
+      .post('/login')
+      .set(deviceId ? { 'x-device-id': deviceId } : {})
+      .send({ userId })
+      .expect(200);
+  const listWith = (token: string) => http().get('/devices').auth(token, { type: 'bearer' });
+
+  it('answers 503, not "logged out", for a login whose device is still waiting to be written', async () => {
+    const retrier = await start();
+    vi.spyOn(devices, 'insert').mockRejectedValueOnce(dropped());
+    const pending = await login('u1');
+
+    const answer = await listWith(pending.body.access_token).expect(503);
+    expect(answer.body.message).toMatch(/still being recorded/);
+    expect(await eventually(() => retrier.stats().recovered === 1)).toBe(true);
+    await listWith(pending.body.access_token).expect(200);
+  });
+
+  it('never brings back a device the user logged out while its login waited for a retry', async () => {
+    const retrier = await start();
+    const first = await login('u1');
+    const deviceId = first.headers['x-device-id'];
+    vi.spyOn(devices, 'update').mockRejectedValueOnce(dropped());
+    const waiting = await login('u1', deviceId); // its write fails and waits for a retry
+
+    await app!.get(DeviceService).logoutAll('u1'); // e.g. after a password change
+    await sleep(600); // past the first retry
+    expect(retrier.stats()).toMatchObject({ failed: 1, recovered: 0, abandoned: 1, pending: 0 });
+    expect((await devices.findOneByOrFail({ id: deviceId })).isActive).toBe(false);
+    await listWith(waiting.body.access_token).expect(401);
+  });
+
+  it('does not retry a write that is refused for good, such as one device too many', async () => {
+    const retrier = await start({ maxDevices: { limit: 1, policy: 'reject' } });
+    await login('u1');
+    // The limit check before the handler cannot read the database, and the first write fails: a retry is due.
+    vi.spyOn(devices, 'find').mockRejectedValueOnce(dropped());
+    const inserts = vi.spyOn(devices, 'insert').mockRejectedValueOnce(dropped());
+    await login('u1');
+
+    // The retry writes the device, finds one too many, undoes it, and gives up instead of trying again.
+    expect(await eventually(() => retrier.stats().abandoned === 1)).toBe(true);
+    expect(retrier.stats()).toMatchObject({ failed: 1, recovered: 0, pending: 0 });
+    expect(inserts).toHaveBeenCalledTimes(2);
+    expect(await devices.countBy({ userId: 'u1' })).toBe(1);
+  });
+
+  it('starts no retry once the app is closing, and counts what it gave up', async () => {
+    const retrier = await start();
+    vi.spyOn(devices, 'insert').mockRejectedValue(dropped());
+    await login('u1');
+    expect(retrier.stats().pending).toBe(1);
+
+    await app!.close();
+    app = undefined;
+    expect(retrier.stats()).toMatchObject({ pending: 0, abandoned: 1, recovered: 0 });
+    await sleep(400);
+    expect(retrier.stats().pending).toBe(0);
+  });
+});

@@ -2,12 +2,12 @@ import type { INestApplication } from '@nestjs/common';
 import { getRepositoryToken } from '@nestjs/typeorm';
 import { Redis } from 'ioredis';
 import { Device } from 'nestjs-device-tracker';
-import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import type { Repository } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TEST_DB, testDatabaseOptions } from './support/database.js';
 import { startSampleApp } from './support/sample-app.js';
+import { eventually } from './support/eventually.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 /** A channel of this run's own, so other apps on the same Redis neither disturb nor count as subscribers. */
@@ -18,16 +18,6 @@ const CHANNEL = process.env.REDIS_CHANNEL ?? `device-tracker-test:${process.pid}
  * DB=postgres and REDIS_URL; without them this suite is reported as skipped.
  */
 const runnable = Boolean(REDIS_URL) && TEST_DB !== 'sqlite';
-
-/** Polls until `check` passes or `timeoutMs` has gone by; returns whether it passed. */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await sleep(10);
-  }
-  return check();
-}
 
 /** Instance B joins the database A created, without dropping it. */
 const joinDatabase = () => ({

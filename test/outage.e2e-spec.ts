@@ -9,20 +9,11 @@ import { GuardedAppModule } from './fixtures/guarded-app.module.js';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB, testDatabaseOptions } from './support/database.js';
 import { TcpProxy } from './support/tcp-proxy.js';
+import { eventually } from './support/eventually.js';
 
 /** The next call of `method` fails as a dropped connection would. */
 const failOnce = (devices: Repository<Device>, method: 'insert' | 'findOne') =>
   vi.spyOn(devices, method).mockRejectedValueOnce(new Error('connection terminated unexpectedly'));
-
-/** Polls until `check` passes or `timeoutMs` has gone by; returns whether it passed. */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await sleep(100);
-  }
-  return check();
-}
 
 // The database is reached through a proxy the test can cut: PostgreSQL, as `.ci/run` runs it.
 describe.runIf(TEST_DB === 'postgres')('a PostgreSQL outage in the middle of a run', () => {
@@ -96,13 +87,16 @@ describe.runIf(TEST_DB === 'postgres')('a PostgreSQL outage in the middle of a r
         [before, ...during.slice(0, -1)].map((response) => response.headers['x-device-id'] as string),
       );
       expect(
-        await eventually(async () => {
-          try {
-            return (await devices.count()) === expectedIds.size && app.get(TrackingRetrier).stats().pending === 0;
-          } catch {
-            return false;
-          }
-        }),
+        await eventually(
+          async () => {
+            try {
+              return (await devices.count()) === expectedIds.size && app.get(TrackingRetrier).stats().pending === 0;
+            } catch {
+              return false;
+            }
+          },
+          { timeoutMs: 30_000, everyMs: 100 },
+        ),
       ).toBe(true);
       const rows = await devices.find();
       expect(new Set(rows.map((row) => row.id))).toEqual(expectedIds);
@@ -136,7 +130,7 @@ describe(`the outage policy options (${TEST_DB})`, () => {
     const login = await http().post('/login').send({ userId: 'u1' }).expect(200);
     const deviceId = login.headers['x-device-id'];
 
-    expect(await eventually(async () => (await devices.countBy({ id: deviceId })) === 1, 5000)).toBe(true);
+    expect(await eventually(async () => (await devices.countBy({ id: deviceId })) === 1)).toBe(true);
     expect(app!.get(TrackingRetrier).stats()).toEqual({ failed: 1, recovered: 1, abandoned: 0, pending: 0 });
     await http().get('/devices').auth(login.body.access_token, { type: 'bearer' }).expect(200);
   });

@@ -1,19 +1,9 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { RedisRevocationNotifier, type RevocationListener } from 'nestjs-device-tracker';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from './support/eventually.js';
 
 const REDIS_URL = process.env.REDIS_URL;
-
-/** Polls until `check` passes or five seconds have gone by; returns whether it passed. */
-async function eventually(check: () => boolean | Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await sleep(10);
-  }
-  return check();
-}
 
 /** A channel of the test's own, so nothing else on the same Redis disturbs it. */
 const channel = () => `device-tracker-test:${process.pid}:${Math.random().toString(36).slice(2)}`;

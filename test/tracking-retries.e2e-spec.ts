@@ -13,18 +13,9 @@ import { DataSource, type Repository } from 'typeorm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { eventually } from './support/eventually.js';
 
 const dropped = () => new Error('connection terminated unexpectedly');
-
-/** Polls until `check` passes or five seconds have gone by; returns whether it passed. */
-async function eventually(check: () => boolean | Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await sleep(25);
-  }
-  return check();
-}
 
 describe(`retried tracking writes (${TEST_DB})`, () => {
   let app: INestApplication | undefined;

@@ -55,3 +55,6 @@ export const MAX_PRUNE_BATCH_SIZE = 10_000;
 
 /** Longest interval Node's timers can wait (2^31 - 1 ms, about 24.8 days); longer ones would fire at once. */
 export const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+/** The 503 message when a device session cannot be checked because the database cannot be asked. */
+export const SESSION_CHECK_UNAVAILABLE = 'Cannot check this device session right now; try again shortly';

@@ -12,6 +12,7 @@ import { In, IsNull, LessThan, Not, type QueryDeepPartialEntity, type Repository
 import { recordedIp } from './client-ip.js';
 import { currentDeviceId, normaliseDeviceId, presentedDeviceId } from './device-id.js';
 import { DeviceEventPublisher } from './device-event-publisher.js';
+import { destroyExpressSession, expressSessionId } from './express-session.js';
 import type { DeviceSession } from './device-session.js';
 import {
   DEVICE_TRACKER_OPTIONS,
@@ -56,6 +57,9 @@ function userAgentOf(request: DeviceRequest): string | undefined {
   return Array.isArray(header) ? header[0] : header;
 }
 
+/** One answer for every refused refresh: it tells a client nothing about why. */
+const refreshRefused = () => new UnauthorizedException('Refresh token has been revoked or already used');
+
 const NEWEST_FIRST = { lastSeenAt: 'DESC', createdAt: 'DESC', id: 'ASC' } as const;
 
 /** Tracks, lists and logs out devices. The only code that reads or writes the devices table. */
@@ -84,7 +88,7 @@ export class DeviceService {
    * @throws MaxDevicesExceededException when `maxDevices.policy` is `'reject'` and this would be one device too many.
    */
   async prepareLogin(request: DeviceRequest, userId?: UserId): Promise<DeviceSession> {
-    const sessionId = this.expressSessionId(request) ?? randomUUID();
+    const sessionId = expressSessionId(request, this.options) ?? randomUUID();
     if (userId === undefined) return { deviceId: randomUUID(), sessionId };
     const owner = this.owner(userId);
     const mine = await this.presentedDevice(request, owner);
@@ -115,7 +119,7 @@ export class DeviceService {
       ...this.userAgents.parse(userAgentOf(request)),
       ipAddress: this.ipOf(request),
       // With express-session the device is tied to the session the login ended on (passport regenerates it).
-      sessionId: this.expressSessionId(request) ?? prepared.sessionId,
+      sessionId: expressSessionId(request, this.options) ?? prepared.sessionId,
       refreshTokenJti: refreshToken ? this.refreshTokenDigest(refreshToken) : null,
       previousRefreshTokenJti: null,
       concurrentRefreshTokenJti: null,
@@ -285,9 +289,8 @@ export class DeviceService {
    * @internal
    */
   async endRequestSessionIfLoggedOut(request: DeviceRequest): Promise<void> {
-    const { session, sessionID } = request;
-    if (!this.options.sessionStore || !session || !sessionID || this.sessions.get(sessionID) !== 'revoked') return;
-    await new Promise<void>((resolve) => session.destroy(() => resolve()));
+    const sessionId = expressSessionId(request, this.options);
+    if (sessionId && this.sessions.get(sessionId) === 'revoked') await destroyExpressSession(request, this.options);
   }
 
   /**
@@ -315,13 +318,13 @@ export class DeviceService {
   async rotateRefreshToken(oldToken: string, newToken: string, request?: DeviceRequest): Promise<Device> {
     const oldJti = this.tryRefreshTokenId(oldToken);
     const newJti = refreshTokenId(newToken);
+    if (oldJti === undefined) throw refreshRefused();
     const now = new Date();
     const seen = { lastSeenAt: now, ...(request ? { ipAddress: this.ipOf(request) } : {}) };
-    if (oldJti === undefined) throw new UnauthorizedException('Refresh token has been revoked or already used');
+    const rotation = { previousRefreshTokenJti: oldJti, concurrentRefreshTokenJti: null, refreshTokenRotatedAt: now };
     // Each attempt is one conditional update; another refresh of the same device changing the row in between
     // makes it fail, and the next attempt decides again from the row as that refresh left it.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const rotation = { previousRefreshTokenJti: oldJti, concurrentRefreshTokenJti: null, refreshTokenRotatedAt: now };
       const { affected } = await this.devices.update(
         { refreshTokenJti: oldJti, isActive: true },
         { refreshTokenJti: newJti, ...rotation, ...seen },
@@ -347,7 +350,7 @@ export class DeviceService {
         return this.rotatedTo(newJti);
       }
     }
-    throw new UnauthorizedException('Refresh token has been revoked or already used');
+    throw refreshRefused();
   }
 
   /**
@@ -376,7 +379,7 @@ export class DeviceService {
     const device = await this.devices.findOne({
       where: [{ refreshTokenJti: newJti }, { concurrentRefreshTokenJti: newJti }],
     });
-    if (!device?.isActive) throw new UnauthorizedException('Refresh token has been revoked or already used');
+    if (!device?.isActive) throw refreshRefused();
     return device;
   }
 
@@ -394,11 +397,6 @@ export class DeviceService {
 
   private ipOf(request: DeviceRequest): string | null {
     return recordedIp(request, this.options.storeIpAddress);
-  }
-
-  /** The request's express-session id, when the app tracks devices by their express sessions. */
-  private expressSessionId(request: DeviceRequest): string | undefined {
-    return this.options.sessionStore ? request.sessionID : undefined;
   }
 
   /** A replaced refresh token came back: whoever holds the current one may be a thief, so the device dies. */

@@ -20,6 +20,7 @@ import {
   DEVICE_TRACKER_OPTIONS,
   MAX_PAGE_OFFSET,
   MAX_PAGE_SIZE,
+  SESSION_CHECK_UNAVAILABLE,
 } from './device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
 import { claimedSessionId } from './device-id.js';
@@ -93,7 +94,7 @@ export class DevicesController {
    */
   private userId(request: DeviceRequest): string {
     if (claimedSessionId(request, this.options) && !getDeviceSession(request)) {
-      throw new ServiceUnavailableException('Cannot check this device session right now; try again shortly');
+      throw new ServiceUnavailableException(SESSION_CHECK_UNAVAILABLE);
     }
     const userId = normaliseUserId(this.options.getUserId(request));
     if (userId === undefined) throw new UnauthorizedException('The authenticated user has no id');

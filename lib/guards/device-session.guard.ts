@@ -10,7 +10,12 @@ import {
 import { Reflector } from '@nestjs/core';
 import { claimedSessionId } from '../device-id.js';
 import { setDeviceSession, type DeviceSession } from '../device-session.js';
-import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT, SKIP_DEVICE_SESSION_METADATA } from '../device-tracker.constants.js';
+import {
+  DEVICE_TRACKER_OPTIONS,
+  LOGGER_CONTEXT,
+  SESSION_CHECK_UNAVAILABLE,
+  SKIP_DEVICE_SESSION_METADATA,
+} from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { DeviceService } from '../device.service.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
@@ -85,7 +90,7 @@ export class DeviceSessionGuard implements CanActivate {
         return 'unknown';
       }
       this.logger.error(`Cannot check a device session: ${(error as Error).message}`);
-      throw new ServiceUnavailableException('Cannot check this device session right now; try again shortly');
+      throw new ServiceUnavailableException(SESSION_CHECK_UNAVAILABLE);
     }
   }
 }

@@ -16,6 +16,7 @@ import { Reflector } from '@nestjs/core';
 import { defer, mergeMap, type Observable } from 'rxjs';
 import { presentedDeviceId, writeDeviceId, type DeviceResponse } from '../device-id.js';
 import { setDeviceSession, type DeviceSession } from '../device-session.js';
+import { destroyExpressSession, expressSessionId } from '../express-session.js';
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT, TRACK_DEVICE_METADATA } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import type { Device } from '../device.entity.js';
@@ -83,7 +84,7 @@ export class TrackDeviceInterceptor implements NestInterceptor {
       // Unchecked until the write: track() updates the presented device only if it is this user's.
       session = {
         deviceId: presentedDeviceId(request, this.options) ?? randomUUID(),
-        sessionId: (this.options.sessionStore && request.sessionID) || randomUUID(),
+        sessionId: expressSessionId(request, this.options) ?? randomUUID(),
       };
     }
     setDeviceSession(request, session);
@@ -166,12 +167,12 @@ export class TrackDeviceInterceptor implements NestInterceptor {
   }
 
   /**
-   * Fails a login: refused by `maxDevices`, or untrackable with `whenTrackingFails: 'refuse'`. An express session the login guard already signed in would otherwise be
-   * saved as the response ends, and signed in it would stay for routes without `DeviceSessionGuard`.
+   * Fails a login: refused by `maxDevices`, or untrackable with `whenTrackingFails: 'refuse'`. An express session
+   * the login guard already signed in would otherwise be saved as the response ends, and signed in it would stay for
+   * routes without `DeviceSessionGuard`.
    */
   private async refuse(request: DeviceRequest, error: HttpException): Promise<never> {
-    const { session } = request;
-    if (this.options.sessionStore && session) await new Promise<void>((resolve) => session.destroy(() => resolve()));
+    await destroyExpressSession(request, this.options);
     throw error;
   }
 }

@@ -70,11 +70,21 @@ describe(`concurrent logins, refreshes and logouts over HTTP (${TEST_DB})`, () =
   const logout = (deviceId: string, token: string) =>
     http().post(`/api/devices/${deviceId}/logout`).auth(token, { type: 'bearer' });
 
-  /** Nothing of a logged-out device works any more: no token refreshes, no access token passes, the row is off. */
-  async function expectDead(deviceId: string, refreshTokens: string[], accessTokens: string[]) {
-    for (const token of refreshTokens) expect((await refresh(token)).status, 'refresh after logout').toBe(401);
-    for (const token of accessTokens) expect((await me(token)).status, 'access after logout').toBe(401);
-    const row = await devices.findOneByOrFail({ id: deviceId });
+  /**
+   * Nothing of logged-out device `x` works any more: not its own tokens, not those its `refreshes` that got 200 were
+   * given; its row is off.
+   */
+  async function expectDead(x: Login, refreshes: request.Response[] = []) {
+    const given = refreshes
+      .filter((answer) => answer.status === 200)
+      .map((answer) => answer.body as { access_token: string; refresh_token: string });
+    for (const token of [x.refresh, ...given.map((pair) => pair.refresh_token)]) {
+      expect((await refresh(token)).status, 'refresh after logout').toBe(401);
+    }
+    for (const token of [x.access, ...given.map((pair) => pair.access_token)]) {
+      expect((await me(token)).status, 'access after logout').toBe(401);
+    }
+    const row = await devices.findOneByOrFail({ id: x.deviceId });
     expect(row).toMatchObject({ isActive: false });
     expect(row.revokedAt).toBeInstanceOf(Date);
   }
@@ -175,12 +185,7 @@ describe(`concurrent logins, refreshes and logouts over HTTP (${TEST_DB})`, () =
       expect(loggedOut.body).toMatchObject({ id: x.deviceId, isActive: false });
       expect([200, 401], `round ${round}: refresh`).toContain(refreshed.status);
       outcomes[refreshed.status === 200 ? 'refreshed' : 'refused']++;
-      const given = refreshed.status === 200 ? [refreshed.body as { access_token: string; refresh_token: string }] : [];
-      await expectDead(
-        x.deviceId,
-        [x.refresh, ...given.map((tokens) => tokens.refresh_token)],
-        [x.access, ...given.map((tokens) => tokens.access_token)],
-      );
+      await expectDead(x, [refreshed]);
       // The device that logged X out is untouched.
       await me(y.access).expect(200);
     }
@@ -207,12 +212,7 @@ describe(`concurrent logins, refreshes and logouts over HTTP (${TEST_DB})`, () =
 
       expect(loggedOut.status, `round ${round}: logout`).toBe(200);
       expect([200, 401], `round ${round}: refresh`).toContain(refreshed.status);
-      const given = refreshed.status === 200 ? [refreshed.body as { access_token: string; refresh_token: string }] : [];
-      await expectDead(
-        x.deviceId,
-        [x.refresh, ...given.map((tokens) => tokens.refresh_token)],
-        [x.access, ...given.map((tokens) => tokens.access_token)],
-      );
+      await expectDead(x, [refreshed]);
       await me(y.access).expect(200);
     }
   });
@@ -257,7 +257,7 @@ describe(`concurrent logins, refreshes and logouts over HTTP (${TEST_DB})`, () =
         expect(statusesOf(answers), `round ${round}`).toEqual([200, 200]);
         for (const answer of answers) expect(answer.body).toMatchObject({ id: x.deviceId, isActive: false });
         expect(await devices.countBy({ id: x.deviceId })).toBe(1);
-        await expectDead(x.deviceId, [x.refresh], [x.access]);
+        await expectDead(x);
         expect(loggedOut.filter((event) => event.device.id === x.deviceId)).toHaveLength(1);
         await me(y.access).expect(200);
       }
@@ -280,15 +280,9 @@ describe(`concurrent logins, refreshes and logouts over HTTP (${TEST_DB})`, () =
       ]);
 
       expect(loggedOut.status, `round ${round}: logout`).toBe(200);
-      const given = [first, second].filter((answer) => answer.status === 200);
       for (const answer of [first, second]) expect([200, 401], `round ${round}: refresh`).toContain(answer.status);
-      refreshed.push(given.length);
-      const tokens = given.map((answer) => answer.body as { access_token: string; refresh_token: string });
-      await expectDead(
-        x.deviceId,
-        [x.refresh, ...tokens.map((pair) => pair.refresh_token)],
-        [x.access, ...tokens.map((pair) => pair.access_token)],
-      );
+      refreshed.push([first, second].filter((answer) => answer.status === 200).length);
+      await expectDead(x, [first, second]);
       await me(y.access).expect(200);
     }
     console.info(`refreshes that got 200 per round, racing a logout (${TEST_DB}):`, refreshed.join(' '));

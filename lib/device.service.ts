@@ -67,6 +67,8 @@ const NEWEST_FIRST = { lastSeenAt: 'DESC', createdAt: 'DESC', id: 'ASC' } as con
 export class DeviceService {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly userAgents: UserAgentParser;
+  /** Sessions prepared with a device id made up for a user who presented none of theirs: no row has it yet. */
+  private readonly newDevices = new WeakMap<DeviceSession, string>();
 
   constructor(
     @InjectRepository(Device) private readonly devices: Repository<Device>,
@@ -93,7 +95,10 @@ export class DeviceService {
     const owner = this.owner(userId);
     const mine = await this.presentedDevice(request, owner);
     if (!mine?.isActive) await this.refuseOverLimit(owner, mine?.id);
-    return { deviceId: mine?.id ?? randomUUID(), sessionId };
+    if (mine) return { deviceId: mine.id, sessionId };
+    const session = { deviceId: randomUUID(), sessionId };
+    this.newDevices.set(session, owner);
+    return session;
   }
 
   /**
@@ -132,9 +137,15 @@ export class DeviceService {
 
     // The prepared device, else the one the request presents: prepareLogin could not check it without the user.
     // Only the owner's own device is updated: a forged or stolen id of another user's device makes a new device.
-    const preparedRow = await this.devices.findOneBy({ id: prepared.deviceId });
-    const existing =
-      preparedRow && this.owns(preparedRow, owner) ? preparedRow : await this.presentedDevice(request, owner);
+    // A device prepareLogin made up for this user is new: two reads saved on most first logins. Once only: a
+    // retried write reads, in case its first attempt did land.
+    const isNew = this.newDevices.get(prepared) === owner && this.newDevices.delete(prepared);
+    const preparedRow = isNew ? null : await this.devices.findOneBy({ id: prepared.deviceId });
+    const existing = isNew
+      ? null
+      : preparedRow && this.owns(preparedRow, owner)
+        ? preparedRow
+        : await this.presentedDevice(request, owner);
     let device: Device;
     let created = false;
     // A prune may delete the row between the read and the update: then this login makes a new device.

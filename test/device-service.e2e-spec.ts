@@ -5,7 +5,7 @@ import { JwtService } from '@nestjs/jwt';
 import { Device, DeviceService, DeviceTrackerModule, type DeviceRequest } from 'nestjs-device-tracker';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
 
@@ -43,6 +43,26 @@ describe(`DeviceService used directly by the host (${TEST_DB})`, () => {
         refreshTokenJti: storedId('jti-2'),
       }),
     ]);
+  });
+
+  it('reads nothing to record a new device prepared for its user, and reads before writing it again', async () => {
+    const repository = app.get(DataSource).getRepository(Device);
+    const request = fromDevice();
+    const session = await service.prepareLogin(request, 'u');
+    const reads = [vi.spyOn(repository, 'findOneBy'), vi.spyOn(repository, 'findOne')];
+    try {
+      expect((await service.track(request, 'u', refreshToken('jti-new'), session)).id).toBe(session.deviceId);
+      expect(reads.map((read) => read.mock.calls.length)).toEqual([0, 0]);
+
+      // The same write again, as a retry does when it cannot know whether its first attempt landed.
+      expect((await service.track(request, 'u', refreshToken('jti-again'), session)).id).toBe(session.deviceId);
+      expect(reads[0]).toHaveBeenCalled();
+      expect(await service.list('u')).toEqual([
+        expect.objectContaining({ id: session.deviceId, refreshTokenJti: storedId('jti-again') }),
+      ]);
+    } finally {
+      reads.forEach((read) => read.mockRestore());
+    }
   });
 
   it('lists most recently seen first', async () => {

@@ -1,9 +1,8 @@
 // Scale benchmark: 1,000,000 devices of 10,000 users in PostgreSQL; GET /devices latency and prune throughput.
 // Run: `npm run bench:scale` (builds the package first). BENCH_DATABASE_URL picks the server; the database named in
-// it must have "bench" in its name, is created if missing, and is emptied. Results are printed and written to bench/RESULTS.md (section "Scale").
+// it must have "bench" in its name; it is dropped and created again. Results are printed and written to
+// bench/RESULTS.md (section "Scale").
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
@@ -13,29 +12,18 @@ import { PassportModule, PassportStrategy } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DEVICE_TRACKER_MIGRATIONS, DeviceService, DeviceTrackerModule } from 'nestjs-device-tracker';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import pg from 'pg';
 import { DataSource } from 'typeorm';
+import { recreatePostgresDatabase, withPostgres } from './support/databases.mjs';
+import { writeSection, machine } from './support/results-file.mjs';
+import { ms, quantile } from './support/stats.mjs';
 
-const URL_ = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/device_tracker_bench';
-if (!new URL(URL_).pathname.includes('bench')) {
-  throw new Error(`BENCH_DATABASE_URL must name a database with "bench" in its name: it is emptied (got ${URL_})`);
-}
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/device_tracker_bench';
 const ROWS = Number(process.env.ROWS ?? 1_000_000);
 const USERS = Number(process.env.USERS ?? 10_000);
 const REQUESTS = Number(process.env.REQUESTS ?? 4000);
 const CONCURRENCY = 50;
 const SECRET = 'bench-secret';
 const DAY = 24 * 3600 * 1000;
-
-async function ensureDatabase(url) {
-  const target = new URL(url);
-  const name = target.pathname.slice(1);
-  const admin = new pg.Client({ connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString() });
-  await admin.connect();
-  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-  if (!rowCount) await admin.query(`CREATE DATABASE "${name.replaceAll('"', '')}"`);
-  await admin.end();
-}
 
 class BenchJwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor() {
@@ -52,20 +40,16 @@ Module({
   imports: [
     TypeOrmModule.forRoot({
       type: 'postgres',
-      url: URL_,
+      url: DATABASE_URL,
       autoLoadEntities: true,
       migrations: DEVICE_TRACKER_MIGRATIONS,
       migrationsRun: true,
-      dropSchema: true,
     }),
     PassportModule,
     DeviceTrackerModule.forRoot({ lastSeenInterval: false }),
   ],
   providers: [BenchJwtStrategy],
 })(BenchModule);
-
-const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-const ms = (value) => `${value.toFixed(2)} ms`;
 
 async function measure(base, tokens, concurrency) {
   const latencies = [];
@@ -89,7 +73,7 @@ async function measure(base, tokens, concurrency) {
   return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), rps: latencies.length / seconds };
 }
 
-await ensureDatabase(URL_);
+await recreatePostgresDatabase(DATABASE_URL);
 const app = await NestFactory.create(BenchModule, { logger: ['error', 'warn'] });
 await app.listen(0, '127.0.0.1');
 const base = await app.getUrl();
@@ -127,19 +111,13 @@ const deleted = await service.prune({ inactiveFor: 180 * DAY, loggedOutFor: 180 
 const pruneSeconds = (performance.now() - t0) / 1000;
 await app.close();
 
-const [{ version }] = await (async () => {
-  const client = new pg.Client({ connectionString: URL_ });
-  await client.connect();
-  const { rows } = await client.query('SHOW server_version');
-  await client.end();
-  return [{ version: rows[0].server_version }];
-})();
+const version = await withPostgres(
+  DATABASE_URL,
+  async (client) => (await client.query('SHOW server_version')).rows[0].server_version,
+);
 
-const section = `## Scale
-
-\`npm run bench:scale\`, ${new Date().toISOString().slice(0, 10)}: ${ROWS.toLocaleString('en')} devices of ${USERS.toLocaleString('en')} users
-(${ROWS / USERS} each) in PostgreSQL ${version}, on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB,
-Node ${process.version}. The app and the database share the machine.
+const section = `\`npm run bench:scale\`, ${new Date().toISOString().slice(0, 10)}: ${ROWS.toLocaleString('en')} devices of ${USERS.toLocaleString('en')} users
+(${ROWS / USERS} each) in PostgreSQL ${version}, on ${machine()}. The app and the database share the machine.
 
 | measure | result |
 | --- | --- |
@@ -152,12 +130,4 @@ Each request goes through passport-jwt and \`DeviceSessionGuard\` (sessions draw
 cached after the warm-up round, which is discarded) and reads one page through the \`(user_id, last_seen_at)\` index.
 `;
 console.log(section);
-const file = new URL('./RESULTS.md', import.meta.url);
-const current = await readFile(file, 'utf8').catch(() => '# Benchmark results\n');
-const start = current.indexOf('## Scale');
-const end = start < 0 ? -1 : current.indexOf('\n## ', start + 1);
-const updated =
-  start < 0
-    ? `${current.trimEnd()}\n\n${section}`
-    : current.slice(0, start) + section + (end < 0 ? '' : current.slice(end + 1));
-await writeFile(file, updated);
+await writeSection('Scale', section);

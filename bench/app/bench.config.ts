@@ -1,0 +1,30 @@
+import { createSecretKey } from 'node:crypto';
+
+/** What one bench app process runs on, read from its environment (the runner sets it). */
+export interface BenchConfig {
+  port: number;
+  /** `sqlite:<file>` or a `postgres://` URL. */
+  database: string;
+  /** Set for the instances that must agree on revocations. */
+  redisUrl?: string;
+  /** The module's `lastSeenInterval`; its default when unset. */
+  lastSeenIntervalMs?: number;
+}
+
+export const BENCH_CONFIG = Symbol('BENCH_CONFIG');
+/**
+ * A KeyObject, for signing and verifying: given a string, jsonwebtoken builds the key again on every call (a third of
+ * a protected request's time here), which would flatter every ratio.
+ */
+export const JWT_KEY = createSecretKey(Buffer.from('bench-jwt-secret'));
+
+export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
+  const { PORT, BENCH_DATABASE, REDIS_URL, LAST_SEEN_INTERVAL_MS } = env;
+  if (!PORT || !BENCH_DATABASE) throw new Error('PORT and BENCH_DATABASE are required (the runner sets them)');
+  return {
+    port: Number(PORT),
+    database: BENCH_DATABASE,
+    redisUrl: REDIS_URL || undefined,
+    lastSeenIntervalMs: LAST_SEEN_INTERVAL_MS ? Number(LAST_SEEN_INTERVAL_MS) : undefined,
+  };
+}

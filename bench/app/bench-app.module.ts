@@ -40,7 +40,7 @@ export class BenchAppModule {
         DeviceTrackerModule.forRoot({
           ...(config.lastSeenIntervalMs !== undefined && { lastSeenInterval: config.lastSeenIntervalMs }),
           revocationNotifier: config.redisUrl
-            ? new RedisRevocationNotifier(new Redis(config.redisUrl), { channel: 'device-tracker-bench' })
+            ? new RedisRevocationNotifier(new Redis(config.redisUrl), { channel: config.redisChannel })
             : undefined,
         }),
       ],

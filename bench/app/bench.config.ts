@@ -7,6 +7,7 @@ export interface BenchConfig {
   database: string;
   /** Set for the instances that must agree on revocations. */
   redisUrl?: string;
+  redisChannel: string;
   /** The module's `lastSeenInterval`; its default when unset. */
   lastSeenIntervalMs?: number;
 }
@@ -19,12 +20,13 @@ export const BENCH_CONFIG = Symbol('BENCH_CONFIG');
 export const JWT_KEY = createSecretKey(Buffer.from('bench-jwt-secret'));
 
 export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
-  const { PORT, BENCH_DATABASE, REDIS_URL, LAST_SEEN_INTERVAL_MS } = env;
+  const { PORT, BENCH_DATABASE, REDIS_URL, REDIS_CHANNEL, LAST_SEEN_INTERVAL_MS } = env;
   if (!PORT || !BENCH_DATABASE) throw new Error('PORT and BENCH_DATABASE are required (the runner sets them)');
   return {
     port: Number(PORT),
     database: BENCH_DATABASE,
     redisUrl: REDIS_URL || undefined,
+    redisChannel: REDIS_CHANNEL || 'device-tracker-bench',
     lastSeenIntervalMs: LAST_SEEN_INTERVAL_MS ? Number(LAST_SEEN_INTERVAL_MS) : undefined,
   };
 }

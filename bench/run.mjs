@@ -4,7 +4,8 @@
 // It starts the bench apps itself (bench/app: one on SQLite, two on PostgreSQL sharing Redis), drives them with
 // autocannon over loopback at 50 connections, and compares each case with its baseline in the same run: the variants
 // of a case take turns round after round (a warm-up round first, discarded), and a ratio is the median of the
-// rounds' ratios. The full run writes bench/RESULTS.md (section "Speed") and bench/results.svg.
+// rounds' ratios. The full run writes bench/RESULTS.md (section "Speed"), bench/results.svg and, with every round,
+// bench/results.json.
 //
 // Environment: BENCH_PG_URL (a database with "bench" in its name; it is dropped and created again) and REDIS_URL.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -229,16 +230,15 @@ async function logins(app, database) {
  * Requests per second against the database writes they cause. A trigger logs every update of a device row with the
  * `last_seen_at` it wrote, so the count is the database's own, and so is the gap between two writes of one device.
  */
-async function lastSeenWrites({ database, apps, install, read }) {
+async function lastSeenWrites({ database, apps, devices, install, read }) {
   log(`Last-seen writes on ${database} (${settings.lastSeenSeconds} s)`);
   await install();
-  const devices = apps.devices;
   const results = await Promise.all(
-    apps.list.map((app) =>
+    apps.map((app) =>
       load({
         url: `${app.url}/tracked`,
         seconds: settings.lastSeenSeconds,
-        connections: CONNECTIONS / apps.list.length,
+        connections: CONNECTIONS / apps.length,
         vary: (index) => ({ headers: { authorization: `Bearer ${devices[index % devices.length].token}` } }),
       }),
     ),
@@ -256,7 +256,7 @@ async function lastSeenWrites({ database, apps, install, read }) {
   }
   const row = {
     database,
-    instances: apps.list.length,
+    instances: apps.length,
     devices: devices.length,
     rps: requests / settings.lastSeenSeconds,
     writesPerSecond: writes.length / settings.lastSeenSeconds,
@@ -332,7 +332,8 @@ try {
   const lastSeen = [
     await lastSeenWrites({
       database: 'SQLite',
-      apps: { list: [sqlite], devices: sqliteDevices },
+      apps: [sqlite],
+      devices: sqliteDevices,
       install: async () => withSqlite(sqliteFile, (db) => SQLITE_TRIGGER.forEach((sql) => db.exec(sql))),
       read: async () =>
         withSqlite(sqliteFile, (db) =>
@@ -344,7 +345,8 @@ try {
     }),
     await lastSeenWrites({
       database: 'PostgreSQL',
-      apps: { list: [postgresA, postgresB], devices: postgresDevices },
+      apps: [postgresA, postgresB],
+      devices: postgresDevices,
       install: () =>
         withPostgres(POSTGRES_URL, async (client) => {
           for (const sql of POSTGRES_TRIGGER) await client.query(sql);

@@ -1,6 +1,8 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import type { IncomingMessage } from 'node:http';
 import type { Auth } from 'better-auth';
+import { fromNodeHeaders } from 'better-auth/node';
 import { Device } from 'nestjs-device-tracker';
 import type { Repository } from 'typeorm';
 import type { BenchUser } from './strategies.js';
@@ -40,12 +42,8 @@ export class BetterAuthGuard implements CanActivate {
   constructor(@Inject(BETTER_AUTH) private readonly auth: Auth) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<BenchRequest>();
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (typeof value === 'string') headers.set(name, value);
-    }
-    const session = await this.auth.api.getSession({ headers });
+    const request = context.switchToHttp().getRequest<IncomingMessage & BenchRequest>();
+    const session = await this.auth.api.getSession({ headers: fromNodeHeaders(request.headers) });
     if (!session) throw new UnauthorizedException('Not signed in');
     request.user = { id: session.user.id };
     return true;

@@ -34,11 +34,28 @@ import { StoreUnavailableInterceptor } from './interceptors/store-unavailable.in
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 import { ParseDeviceIdPipe } from './pipes/parse-device-id.pipe.js';
 import { ParsePageParamPipe } from './pipes/parse-page-param.pipe.js';
+import { DeviceViewSchema, ErrorSchema, LoggedOutCountSchema } from './openapi/schemas.js';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from './openapi/swagger.js';
 
 /** The caller's own devices: list them, log one out, log out all the others or all of them. */
 @Controller(DEFAULT_DEVICES_PATH)
 @UseGuards(DeviceTrackerAuthGuard, DeviceSessionGuard)
 @UseInterceptors(StoreUnavailableInterceptor)
+@ApiTags('devices')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ type: ErrorSchema, description: 'No valid credentials, or this device was logged out' })
+@ApiServiceUnavailableResponse({ type: ErrorSchema, description: 'The device store cannot be reached; try again' })
 export class DevicesController {
   constructor(
     private readonly devices: DeviceService,
@@ -47,6 +64,11 @@ export class DevicesController {
 
   /** The caller's devices, most recently seen first, `limit` (1 to 100, default 50) at a time from `offset`. */
   @Get()
+  @ApiOperation({ summary: 'List my devices', description: 'Most recently seen first; logged-out devices included.' })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE } })
+  @ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', minimum: 0, maximum: MAX_PAGE_OFFSET } })
+  @ApiOkResponse({ type: DeviceViewSchema, isArray: true })
+  @ApiBadRequestResponse({ type: ErrorSchema, description: 'limit or offset out of range' })
   async list(
     @Req() request: DeviceRequest,
     @Query('limit', new ParsePageParamPipe('limit', 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)) limit: number,
@@ -59,6 +81,9 @@ export class DevicesController {
 
   @Post('logout-others')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Log out all my other devices', description: 'Every active device but this one.' })
+  @ApiOkResponse({ type: LoggedOutCountSchema })
+  @ApiBadRequestResponse({ type: ErrorSchema, description: 'The request does not say which device it comes from' })
   async logoutOthers(@Req() request: DeviceRequest): Promise<{ loggedOut: number }> {
     const userId = this.userId(request);
     const current = this.devices.currentDeviceId(request);
@@ -73,6 +98,8 @@ export class DevicesController {
   /** Logs out every device, this one included: its tokens stop working once the answer is sent. */
   @Post('logout-all')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Log out all my devices', description: 'This one too: its tokens stop working.' })
+  @ApiOkResponse({ type: LoggedOutCountSchema })
   async logoutAll(@Req() request: DeviceRequest): Promise<{ loggedOut: number }> {
     const loggedOut = await this.devices.logoutAll(this.userId(request));
     await this.devices.endRequestSessionIfLoggedOut(request);
@@ -81,6 +108,14 @@ export class DevicesController {
 
   @Post(':id/logout')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Log out one of my devices',
+    description: 'Its refresh token is revoked and its access tokens are refused at once. Idempotent.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: DeviceViewSchema, description: 'The device, now inactive' })
+  @ApiBadRequestResponse({ type: ErrorSchema, description: 'id is not a UUID' })
+  @ApiNotFoundResponse({ type: ErrorSchema, description: 'No such device among mine' })
   async logout(@Req() request: DeviceRequest, @Param('id', ParseDeviceIdPipe) id: string): Promise<DeviceView> {
     const device = await this.devices.logout(this.userId(request), id);
     await this.devices.endRequestSessionIfLoggedOut(request);

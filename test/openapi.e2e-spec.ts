@@ -1,0 +1,88 @@
+import type { INestApplication } from '@nestjs/common';
+import { SwaggerModule, DocumentBuilder, type OpenAPIObject } from '@nestjs/swagger';
+import { Test } from '@nestjs/testing';
+import { DeviceTrackerModule } from 'nestjs-device-tracker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HostAppModule } from './fixtures/host-app.module.js';
+
+type Operation = { responses: Record<string, { content?: Record<string, { schema: unknown }> }> } & Record<
+  string,
+  unknown
+>;
+
+describe('OpenAPI description of the devices endpoints', () => {
+  let app: INestApplication;
+  let document: OpenAPIObject;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [HostAppModule.with(DeviceTrackerModule.forRoot({ path: 'account/devices' }))],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    document = SwaggerModule.createDocument(app, new DocumentBuilder().addBearerAuth().build());
+  });
+
+  afterAll(() => app.close());
+
+  const operation = (path: string, method: 'get' | 'post') => document.paths[path]?.[method] as Operation;
+
+  it('lists every endpoint at the configured path, tagged and secured by bearer tokens', () => {
+    const routes = Object.entries(document.paths)
+      .filter(([path]) => path.startsWith('/account/devices'))
+      .flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
+    expect(routes.sort()).toEqual([
+      'GET /account/devices',
+      'POST /account/devices/logout-all',
+      'POST /account/devices/logout-others',
+      'POST /account/devices/{id}/logout',
+    ]);
+    for (const route of routes) {
+      const [method, path] = route.split(' ') as ['GET' | 'POST', string];
+      const described = operation(path, method.toLowerCase() as 'get' | 'post');
+      expect(described.tags, route).toEqual(['devices']);
+      expect(described.security, route).toEqual([{ bearer: [] }]);
+      expect(Object.keys(described.responses), route).toEqual(expect.arrayContaining(['200', '401', '503']));
+    }
+  });
+
+  it('describes the answers with named schemas, and the device schema holds no secret', () => {
+    const list = operation('/account/devices', 'get');
+    expect(list.responses['200']!.content!['application/json']!.schema).toEqual({
+      type: 'array',
+      items: { $ref: '#/components/schemas/DeviceView' },
+    });
+    expect(list.parameters).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'limit', in: 'query', required: false }),
+        expect.objectContaining({ name: 'offset', in: 'query', required: false }),
+      ]),
+    );
+    const logout = operation('/account/devices/{id}/logout', 'post');
+    expect(logout.parameters).toEqual([
+      expect.objectContaining({ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }),
+    ]);
+    expect(Object.keys(logout.responses)).toEqual(expect.arrayContaining(['400', '404']));
+
+    const view = document.components!.schemas!.DeviceView as { properties: Record<string, unknown> };
+    expect(Object.keys(view.properties).sort()).toEqual(
+      [
+        'browser',
+        'createdAt',
+        'deviceName',
+        'deviceType',
+        'id',
+        'ipAddress',
+        'isActive',
+        'isCurrent',
+        'lastLoginAt',
+        'lastSeenAt',
+        'os',
+        'userAgent',
+      ].sort(),
+    );
+    expect(document.components!.schemas!.DeviceTrackerError).toMatchObject({
+      properties: { statusCode: { type: 'number' }, message: { type: 'string' } },
+    });
+  });
+});

@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module.js';
 import type { SampleConfig } from './config.js';
 import { MeController } from './me.controller.js';
 import { CreateSampleUsers1764000000100 } from './migrations/1764000000100-create-sample-users.js';
+import { PagesController } from './pages/pages.controller.js';
 import { SampleRedis } from './redis.provider.js';
 import { SAMPLE_CONFIG } from './sample.constants.js';
 import { SecurityEventsListener } from './security-events.listener.js';
@@ -39,7 +40,7 @@ export class AppModule {
         UsersModule,
         AuthModule,
       ],
-      controllers: [MeController],
+      controllers: [MeController, PagesController],
       providers: [{ provide: SAMPLE_CONFIG, useValue: config }, SampleRedis, SecurityEventsListener],
       exports: [SAMPLE_CONFIG, SampleRedis],
     };

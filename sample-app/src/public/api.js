@@ -1,0 +1,112 @@
+// What both pages share: signing in, calling the API with the access token (refreshed once when it is refused),
+// and turning error answers into sentences.
+
+/**
+ * Tokens live in sessionStorage: they last as long as the tab and are never sent anywhere on their own. A real app
+ * would rather keep the refresh token in an httpOnly cookie; the sample keeps the API the module documents.
+ */
+export class Session {
+  constructor(key) {
+    this.key = key;
+  }
+
+  get tokens() {
+    const stored = sessionStorage.getItem(this.key);
+    return stored ? JSON.parse(stored) : null;
+  }
+
+  set tokens(tokens) {
+    if (tokens) sessionStorage.setItem(this.key, JSON.stringify(tokens));
+    else sessionStorage.removeItem(this.key);
+  }
+}
+
+/** An error answer of the API: its status and the message Nest put in its body. */
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function errorOf(response) {
+  const body = await response.json().catch(() => null);
+  const message = Array.isArray(body?.message) ? body.message.join('; ') : body?.message;
+  return new ApiError(response.status, message || `The server answered ${response.status}`);
+}
+
+async function post(path, body) {
+  return fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+export async function signIn(session, username, password) {
+  const response = await post('/auth/login', { username, password });
+  if (!response.ok) throw await errorOf(response);
+  session.tokens = await response.json();
+}
+
+async function refresh(session) {
+  const response = await post('/auth/refresh', { refresh_token: session.tokens.refresh_token });
+  if (!response.ok) throw await errorOf(response);
+  session.tokens = await response.json();
+}
+
+/**
+ * Calls the API as the signed-in user. A 401 may only mean the access token expired, so the refresh token is tried
+ * once; when that is refused too (the device was logged out), the session is over and the error says why.
+ */
+export async function call(session, method, path) {
+  const send = () => fetch(path, { method, headers: { authorization: `Bearer ${session.tokens.access_token}` } });
+  let response = await send();
+  if (response.status === 401) {
+    try {
+      await refresh(session);
+    } catch (error) {
+      session.tokens = null;
+      throw error;
+    }
+    response = await send();
+  }
+  if (!response.ok) {
+    const error = await errorOf(response);
+    if (response.status === 401) session.tokens = null;
+    throw error;
+  }
+  return response.json();
+}
+
+const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+const UNITS = [
+  ['year', 365 * 24 * 3600],
+  ['month', 30 * 24 * 3600],
+  ['week', 7 * 24 * 3600],
+  ['day', 24 * 3600],
+  ['hour', 3600],
+  ['minute', 60],
+];
+
+/** "just now", "5 minutes ago", "yesterday": how long ago `date` was, roughly. */
+export function ago(date, now = Date.now()) {
+  const seconds = Math.round((new Date(date).getTime() - now) / 1000);
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
+  }
+  return 'just now';
+}
+
+/** A `<time>` element showing `text`, with the exact date as its tooltip. */
+export function timeElement(date, text) {
+  const time = document.createElement('time');
+  time.dateTime = new Date(date).toISOString();
+  time.title = new Date(date).toLocaleString('en');
+  time.textContent = text;
+  return time;
+}
+
+/** Shows `message` in the page's alert box, or hides the box when there is none. */
+export function showMessage(box, message, kind = 'error') {
+  box.hidden = !message;
+  box.textContent = message ?? '';
+  box.className = `message ${kind}`;
+  box.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+}

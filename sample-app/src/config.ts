@@ -1,11 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
+import { type Platform, PLATFORMS, type TrustProxy } from './http-adapter.js';
 
 export interface SampleConfig {
   port: number;
-  /** Express `trust proxy` setting: leave false unless a proxy you run sits in front of the app. */
-  trustProxy: boolean | string | number;
+  /** The HTTP platform: Express (the default) or Fastify. */
+  platform: Platform;
+  /** Express's `trust proxy` or Fastify's `trustProxy`: leave false unless a proxy you run sits in front of the app. */
+  trustProxy: TrustProxy;
   database: DataSourceOptions;
   /** Redis that several instances of the app share, so a logout on one is honoured by all at once. Optional. */
   redisUrl?: string;
@@ -49,7 +52,15 @@ export function databaseOptions(url: string | undefined): DataSourceOptions {
   }
 }
 
-function parseTrustProxy(value: string | undefined): SampleConfig['trustProxy'] {
+/** `PLATFORM`: `express` (the default) or `fastify`. */
+export function parsePlatform(value: string | undefined): Platform {
+  if (value === undefined || value === '') return 'express';
+  const platform = PLATFORMS.find((name) => name === value);
+  if (!platform) throw new Error(`PLATFORM must be one of ${PLATFORMS.join(', ')} (got ${value})`);
+  return platform;
+}
+
+function parseTrustProxy(value: string | undefined): TrustProxy {
   if (value === undefined || value === '' || value === 'false') return false;
   if (value === 'true') return true;
   return /^\d+$/.test(value) ? Number(value) : value;
@@ -58,6 +69,7 @@ function parseTrustProxy(value: string | undefined): SampleConfig['trustProxy'] 
 export function loadConfig(env: NodeJS.ProcessEnv): SampleConfig {
   return {
     port: Number(env.PORT ?? 3000),
+    platform: parsePlatform(env.PLATFORM),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     database: databaseOptions(env.DATABASE_URL),
     redisUrl: env.REDIS_URL || undefined,

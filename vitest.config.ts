@@ -1,5 +1,22 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import type { Platform } from './sample-app/src/http-adapter.js';
+
+/** Every e2e suite, on one HTTP platform (`PLATFORM`, read by test/support/platform.ts). */
+const e2e = (platform: Platform, groupOrder: number): TestProjectInlineConfiguration => ({
+  extends: true,
+  test: {
+    name: `e2e-${platform}`,
+    include: ['test/**/*.e2e-spec.ts'],
+    env: { PLATFORM: platform },
+    setupFiles: ['reflect-metadata'],
+    // Suites share one database server (and Redis channel) when DB is set: one at a time, one platform after the other.
+    fileParallelism: false,
+    sequence: { groupOrder },
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
 
 export default defineConfig({
   resolve: {
@@ -12,18 +29,8 @@ export default defineConfig({
         extends: true,
         test: { name: 'unit', include: ['lib/**/*.spec.ts'] },
       },
-      {
-        extends: true,
-        test: {
-          name: 'e2e',
-          include: ['test/**/*.e2e-spec.ts'],
-          setupFiles: ['reflect-metadata'],
-          // Suites share one database server when DB is set; run them one at a time.
-          fileParallelism: false,
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
-        },
-      },
+      e2e('express', 1),
+      e2e('fastify', 2),
     ],
   },
 });

@@ -8,6 +8,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { startTestApp } from './support/platform.js';
 
 const jwt = new JwtService({ secret: 'service-spec' });
 const refreshToken = (jti: string) => jwt.sign({ sub: 'u' }, { jwtid: jti });
@@ -22,7 +23,7 @@ describe(`DeviceService used directly by the host (${TEST_DB})`, () => {
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot())],
     }).compile();
-    app = await moduleRef.createNestApplication({ logger: false }).init();
+    app = await startTestApp(moduleRef, { logger: false });
     service = app.get(DeviceService);
   });
 

@@ -20,6 +20,7 @@ import { DataSource, type Repository } from 'typeorm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FIXTURE_JWT_SECRET, HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { startTestApp } from './support/platform.js';
 import { rendezvous } from './support/rendezvous.js';
 
 const CHROME_MAC =
@@ -98,7 +99,7 @@ describe(`events through @nestjs/event-emitter (${TEST_DB})`, () => {
       ? [EventEmitterModule.forRoot(), host]
       : [host, EventEmitterModule.forRoot()];
     const moduleRef = await Test.createTestingModule({ imports, providers: [LogoutAuditor] }).compile();
-    app = await moduleRef.createNestApplication({ logger }).init();
+    app = await startTestApp(moduleRef, { logger });
     devices = app.get(DataSource).getRepository(Device);
     const emitter = app.get(EventEmitter2);
     emitted = [];
@@ -384,7 +385,7 @@ describe(`without EventEmitterModule (${TEST_DB})`, () => {
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot({ maxDevices: { limit: 1 } }))],
     }).compile();
-    app = await moduleRef.createNestApplication({ logger: false }).init();
+    app = await startTestApp(moduleRef, { logger: false });
     const http = () => request(app!.getHttpServer());
 
     const laptop = await http().post('/login').send({ userId: 'alice' }).expect(200);

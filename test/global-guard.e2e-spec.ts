@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GuardedAppModule, type GuardedAppOptions, type ProfileAnswer } from './fixtures/guarded-app.module.js';
 import { FIXTURE_JWT_SECRET } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { startTestApp } from './support/platform.js';
 
 const sidOf = (token: string) => new JwtService().decode<{ sid: string }>(token).sid;
 const LOGGED_OUT = { statusCode: 401, message: 'This device has been logged out; sign in again' };
@@ -49,7 +50,7 @@ describe.each<[string, GuardedAppOptions['guards']]>([
     const moduleRef = await Test.createTestingModule({
       imports: [GuardedAppModule.with(DeviceTrackerModule.forRoot(), { guards })],
     }).compile();
-    app = await moduleRef.createNestApplication({ logger: false }).init();
+    app = await startTestApp(moduleRef, { logger: false });
     devices = app.get(DataSource).getRepository(Device);
   });
 

@@ -12,6 +12,7 @@ import {
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DB, testDatabaseOptions, testTypeOrmModule } from './support/database.js';
+import { startTestApp } from './support/platform.js';
 
 /** The indexes the entity and the migrations declare, besides the primary key (whose name TypeORM generates). */
 const NAMED_INDEXES = [
@@ -179,7 +180,7 @@ describe.runIf(TEST_DB === 'postgres')('every query of the device tracker is ser
         DeviceTrackerModule.forRoot({ path: false, maxDevices: { limit: 9, policy: 'reject' } }),
       ],
     }).compile();
-    app = await moduleRef.createNestApplication({ logger: false }).init();
+    app = await startTestApp(moduleRef, { logger: false });
     dataSource = app.get(DataSource);
     service = app.get(DeviceService);
 

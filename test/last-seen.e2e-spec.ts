@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamicModule, INestApplication, LoggerService } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import {
   Device,
@@ -19,6 +18,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GuardedAppModule } from './fixtures/guarded-app.module.js';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB, testDatabaseOptions } from './support/database.js';
+import { createTestApp, initTestApp, startTestApp } from './support/platform.js';
 
 /** Addresses the app sees through `X-Forwarded-For` (it trusts the loopback proxy that supertest is). */
 const LOGIN_IP = '198.51.100.7';
@@ -82,10 +82,9 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
 
   async function startModule(root: DynamicModule, logger: LoggerService | false = false): Promise<INestApplication> {
     const moduleRef = await Test.createTestingModule({ imports: [root] }).compile();
-    const app = moduleRef.createNestApplication<NestExpressApplication>({ logger });
-    app.set('trust proxy', 'loopback');
+    const app = createTestApp(moduleRef, { logger, trustProxy: 'loopback' });
     apps.push(app);
-    return app.init();
+    return initTestApp(app);
   }
 
   const start = (options: DeviceTrackerModuleOptions, logger?: LoggerService) =>
@@ -255,7 +254,7 @@ describe(`DeviceService.recordSeen (${TEST_DB})`, () => {
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot())],
     }).compile();
-    app = await moduleRef.createNestApplication({ logger: false }).init();
+    app = await startTestApp(moduleRef, { logger: false });
     const service = app.get(DeviceService);
     const devices = app.get(DataSource).getRepository(Device);
     const seen = await service.track(fromDevice(), 'alice', 'jti-seen');

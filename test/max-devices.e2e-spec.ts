@@ -15,6 +15,7 @@ import { DataSource, type Repository } from 'typeorm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { startTestApp } from './support/platform.js';
 import { rendezvous } from './support/rendezvous.js';
 
 const TOO_MANY = {
@@ -55,7 +56,7 @@ describe(`maxDevices (${TEST_DB})`, () => {
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot({ maxDevices }))],
     }).compile();
-    app = await moduleRef.createNestApplication({ logger: false }).init();
+    app = await startTestApp(moduleRef, { logger: false });
     devices = app.get(DataSource).getRepository(Device);
   }
 

@@ -19,6 +19,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { createTestApp, initTestApp } from './support/platform.js';
 
 const SETTINGS = 'FIXTURE_SETTINGS';
 const CUSTOM: DeviceTrackerModuleOptions = { deviceIdHeader: 'X-Fixture-Device', deviceIdCookie: false };
@@ -48,9 +49,9 @@ class HeaderUserGuard implements CanActivate {
 
 async function start(deviceTracker: DynamicModule, prefix?: string): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [HostAppModule.with(deviceTracker)] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = createTestApp(moduleRef, { logger: false });
   if (prefix) app.setGlobalPrefix(prefix);
-  return app.init();
+  return initTestApp(app);
 }
 
 describe(`DeviceTrackerModule configuration (${TEST_DB})`, () => {

@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import { DeviceTrackerModule } from 'nestjs-device-tracker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
+import { startTestApp } from './support/platform.js';
 
 interface Operation {
   tags?: string[];
@@ -28,8 +29,7 @@ describe('OpenAPI description of the devices endpoints', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot({ path: 'account/devices' }))],
     }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    app = await startTestApp(moduleRef, { logger: false });
     document = SwaggerModule.createDocument(app, new DocumentBuilder().addBearerAuth().build());
   });
 

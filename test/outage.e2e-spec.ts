@@ -10,6 +10,7 @@ import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB, testDatabaseOptions } from './support/database.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { eventually } from './support/eventually.js';
+import { startTestApp } from './support/platform.js';
 
 /** The next call of `method` fails as a dropped connection would. */
 const failOnce = (devices: Repository<Device>, method: 'insert' | 'findOne') =>
@@ -45,7 +46,7 @@ describe.runIf(TEST_DB === 'postgres')('a PostgreSQL outage in the middle of a r
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot({ trackingRetries: 8 }), database)],
     }).compile();
-    app = await moduleRef.createNestApplication({ logger: false }).init();
+    app = await startTestApp(moduleRef, { logger: false });
   });
 
   afterAll(async () => {
@@ -119,7 +120,7 @@ describe(`the outage policy options (${TEST_DB})`, () => {
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot(options))],
     }).compile();
-    app = await moduleRef.createNestApplication({ logger: false }).init();
+    app = await startTestApp(moduleRef, { logger: false });
     return app.get(DataSource).getRepository(Device);
   }
   const http = () => request(app!.getHttpServer());
@@ -159,7 +160,7 @@ describe(`the outage policy options (${TEST_DB})`, () => {
           GuardedAppModule.with(DeviceTrackerModule.forRoot({ whenSessionCheckFails }), { guards: 'controller' }),
         ],
       }).compile();
-      app = await moduleRef.createNestApplication({ logger: false }).init();
+      app = await startTestApp(moduleRef, { logger: false });
       const devices = app.get(DataSource).getRepository(Device);
       const login = await http().post('/login').send({ userId: 'u1' }).expect(200);
 

@@ -8,6 +8,7 @@ import { DataSource, type Repository } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { startTestApp } from './support/platform.js';
 import { startSampleApp } from './support/sample-app.js';
 
 const MINUTE = 60_000;
@@ -75,7 +76,7 @@ describe(`GET /devices, paginated (${TEST_DB})`, () => {
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot({ lastSeenInterval: false }))],
     }).compile();
-    app = await moduleRef.createNestApplication({ logger: false }).init();
+    app = await startTestApp(moduleRef, { logger: false });
     devices = app.get(DataSource).getRepository(Device);
 
     const alice: Login[] = [];
@@ -231,7 +232,7 @@ describe(`GET /devices with many devices (${TEST_DB})`, () => {
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot({ lastSeenInterval: false }))],
     }).compile();
-    app = await moduleRef.createNestApplication({ logger: false }).init();
+    app = await startTestApp(moduleRef, { logger: false });
     const response = await http().post('/login').send({ userId: 'dave' }).expect(200);
     session = { access: response.body.access_token, deviceId: response.headers['x-device-id'] };
     const base = Date.now();
@@ -270,7 +271,7 @@ describe(`pages when devices were seen at the same instant (${TEST_DB})`, () => 
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot({ lastSeenInterval: false }))],
     }).compile();
-    app = await moduleRef.createNestApplication({ logger: false }).init();
+    app = await startTestApp(moduleRef, { logger: false });
     const response = await request(app.getHttpServer()).post('/login').send({ userId: 'erin' }).expect(200);
     const access = response.body.access_token as string;
     const instant = new Date(Date.now() - MINUTE);
@@ -299,7 +300,7 @@ describe(`pages of a user whose id differs from another's only by trailing space
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot({ lastSeenInterval: false }))],
     }).compile();
-    app = await moduleRef.createNestApplication({ logger: false }).init();
+    app = await startTestApp(moduleRef, { logger: false });
     const repository = app.get(DataSource).getRepository(Device);
     const response = await request(app.getHttpServer()).post('/login').send({ userId: 'carol' }).expect(200);
     const access = response.body.access_token as string;

@@ -19,6 +19,7 @@ import { DataSource, type Repository } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { startTestApp } from './support/platform.js';
 
 const IPV4 = '203.0.113.77';
 const IPV6 = '2001:db8:abcd:12::5';
@@ -59,9 +60,7 @@ describe(`storeIpAddress (${TEST_DB})`, () => {
     const moduleRef = await Test.createTestingModule({
       imports: [EventEmitterModule.forRoot(), HostAppModule.with(DeviceTrackerModule.forRoot(options))],
     }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    app.getHttpAdapter().getInstance().set('trust proxy', true);
-    await app.init();
+    app = await startTestApp(moduleRef, { logger: false, trustProxy: true });
     devices = app.get(DataSource).getRepository(Device);
     created = [];
     reused = [];

@@ -16,6 +16,7 @@ import { type FindOperator, type Repository } from 'typeorm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { createTestApp, initTestApp, startTestApp } from './support/platform.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -48,7 +49,7 @@ const compileAlone = (deviceTracker: DynamicModule, imports: DynamicModule[] = [
 /** Starts `root`; `lastSeenInterval: false` keeps requests from moving `lastSeenAt` the tests set by hand. */
 async function startApp(root: DynamicModule): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [root] }).compile();
-  return moduleRef.createNestApplication({ logger: false }).init();
+  return startTestApp(moduleRef, { logger: false });
 }
 
 async function login(app: INestApplication, userId: string): Promise<Login> {
@@ -319,10 +320,12 @@ describe(`the prune schedule, through @nestjs/schedule (${TEST_DB})`, () => {
 
   it('fails the start without ScheduleModule.forRoot(), saying what it needs', async () => {
     const moduleRef = await compileAlone(DeviceTrackerModule.forRoot({ prune: { inactiveFor: 60_000, every: 1000 } }));
-    const failing = moduleRef.createNestApplication({ logger: false });
+    const failing = createTestApp(moduleRef, { logger: false });
 
-    await expect(failing.init()).rejects.toThrow(/@nestjs\/schedule/);
-    await expect(failing.init()).rejects.toThrow(/ScheduleModule\.forRoot\(\)/);
+    const starting = initTestApp(failing);
+
+    await expect(starting).rejects.toThrow(/@nestjs\/schedule/);
+    await expect(starting).rejects.toThrow(/ScheduleModule\.forRoot\(\)/);
     await failing.close().catch(() => undefined);
   });
 

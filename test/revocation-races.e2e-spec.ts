@@ -19,6 +19,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { GuardedAppModule } from './fixtures/guarded-app.module.js';
 import { FIXTURE_JWT_SECRET } from './fixtures/host-app.module.js';
 import { TEST_DB, testTypeOrmModule } from './support/database.js';
+import { startTestApp } from './support/platform.js';
 import { startSampleApp } from './support/sample-app.js';
 
 const storedIdOf = (token: string) =>
@@ -113,7 +114,7 @@ describe(`maxDevices under racing logins (${TEST_DB})`, () => {
         DeviceTrackerModule.forRoot({ maxDevices, path: false }),
       ],
     }).compile();
-    app = await moduleRef.createNestApplication({ logger: false }).init();
+    app = await startTestApp(moduleRef, { logger: false });
     return {
       service: app.get(DeviceService),
       devices: app.get<Repository<Device>>(getRepositoryToken(Device)),
@@ -181,7 +182,7 @@ describe(`DeviceSessionGuard with a user it cannot identify (${TEST_DB})`, () =>
     const moduleRef = await Test.createTestingModule({
       imports: [GuardedAppModule.with(DeviceTrackerModule.forRoot(), { guards: 'global' })],
     }).compile();
-    app = await moduleRef.createNestApplication({ logger: false }).init();
+    app = await startTestApp(moduleRef, { logger: false });
   });
   afterAll(() => app?.close());
 

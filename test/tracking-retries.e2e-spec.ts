@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
 import { eventually } from './support/eventually.js';
+import { startTestApp } from './support/platform.js';
 
 const dropped = () => new Error('connection terminated unexpectedly');
 
@@ -30,7 +31,7 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot(options))],
     }).compile();
-    app = await moduleRef.createNestApplication({ logger: false }).init();
+    app = await startTestApp(moduleRef, { logger: false });
     devices = app.get(DataSource).getRepository(Device);
     return app.get(TrackingRetrier);
   }

@@ -242,6 +242,13 @@ describe('claimedSessionId', () => {
     expect(claimedSessionId(req, defaults)).toBeUndefined();
     expect(claimedSessionId(req, resolveDeviceTrackerOptions({ sessionStore }))).toBe('express-session-id');
   });
+
+  it("falls back to @fastify/session's id the same way", () => {
+    const req = request({ user: { id: 'u1' } });
+    req.session = { sessionId: 'fastify-session-id', destroy: (done) => done() };
+    expect(claimedSessionId(req, defaults)).toBeUndefined();
+    expect(claimedSessionId(req, resolveDeviceTrackerOptions({ sessionStore }))).toBe('fastify-session-id');
+  });
 });
 
 describe('writeDeviceId', () => {

@@ -1,17 +1,20 @@
 import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 
-/** The request's express-session id, when the app tracks devices by their express sessions (`sessionStore`). */
+/**
+ * The request's session id, when the app tracks devices by their sessions (`sessionStore`): express-session's
+ * `request.sessionID`, or @fastify/session's `request.session.sessionId`.
+ */
 export function expressSessionId(
   request: DeviceRequest,
   options: Pick<ResolvedDeviceTrackerOptions, 'sessionStore'>,
 ): string | undefined {
-  return options.sessionStore ? request.sessionID : undefined;
+  return options.sessionStore ? (request.sessionID ?? request.session?.sessionId) : undefined;
 }
 
 /**
- * Destroys the request's own express session, so express-session does not save it back into the store as the
- * response ends. Does nothing when the app does not track express sessions.
+ * Destroys the request's own session, so the session middleware does not save it back into the store as the
+ * response ends. Does nothing when the app does not track sessions.
  */
 export async function destroyExpressSession(
   request: DeviceRequest,

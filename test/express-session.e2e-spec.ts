@@ -1,18 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import session, { type SessionData } from 'express-session';
 import { Device, type DeviceTrackerModuleOptions, type DeviceView } from 'nestjs-device-tracker';
 import request, { type Agent } from 'supertest';
 import { DataSource, type Repository } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  SESSION_COOKIE,
-  SESSION_SECRET,
-  SESSION_USERS,
-  SessionAppModule,
-  type SessionUsername,
-} from './fixtures/session-app.module.js';
+import { SESSION_USERS, SessionAppModule, type SessionUsername } from './fixtures/session-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { createTestApp, initTestApp } from './support/platform.js';
+import { SESSION_COOKIE, testSessions, type TestSessions } from './support/sessions.js';
 
 const CHROME_MAC =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
@@ -24,7 +19,7 @@ const SAFARI_IPHONE =
 interface Browser {
   agent: Agent;
   deviceId: string;
-  /** The express session the browser's cookie names, as the store keys it. */
+  /** The session the browser's cookie names, as the store keys it. */
   sessionId: string;
   /** The `sid=…` cookie pair of that session, to replay it after the browser moved on. */
   sessionCookie: string;
@@ -43,19 +38,19 @@ const statuses = async ({ agent }: Browser) => [(await agent.get('/me')).status,
 /** Which listed device is marked current. */
 const currentOf = (listed: DeviceView[]) => Object.fromEntries(listed.map((device) => [device.id, device.isCurrent]));
 
-describe(`an express-session host app (${TEST_DB})`, () => {
+describe(`a host app on ${testSessions().name} (${TEST_DB})`, () => {
   let app: INestApplication;
-  let store: session.MemoryStore;
+  let sessions: TestSessions;
   let devices: Repository<Device>;
 
   async function start({ resave = false, maxDevices }: { resave?: boolean } & DeviceTrackerModuleOptions = {}) {
-    store = new session.MemoryStore();
+    sessions = testSessions();
     const moduleRef = await Test.createTestingModule({
-      imports: [SessionAppModule.with(store, { maxDevices })],
+      imports: [SessionAppModule.with(sessions.store, { maxDevices })],
     }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    app.use(session({ store, secret: SESSION_SECRET, resave, saveUninitialized: false, name: SESSION_COOKIE }));
-    await app.init();
+    app = createTestApp(moduleRef, { logger: false });
+    await sessions.install(app, { resave });
+    await initTestApp(app);
     devices = app.get(DataSource).getRepository(Device);
   }
 
@@ -63,11 +58,7 @@ describe(`an express-session host app (${TEST_DB})`, () => {
 
   afterEach(() => app?.close());
 
-  /** Every session in the store, by id. */
-  const storedSessions = () =>
-    new Promise<Record<string, SessionData>>((resolve, reject) =>
-      store.all((error, sessions) => (error ? reject(error) : resolve(sessions ?? {}))),
-    );
+  const storedSessions = () => sessions.all();
   const storedSessionIds = async () => Object.keys(await storedSessions()).toSorted();
 
   const newAgent = (userAgent: string) => request.agent(app.getHttpServer()).set('user-agent', userAgent);
@@ -98,13 +89,16 @@ describe(`an express-session host app (${TEST_DB})`, () => {
   const browser = (username: SessionUsername, userAgent = CHROME_MAC) => signIn(newAgent(userAgent), username);
 
   describe('login', () => {
-    it('tracks the device on the express session the login ended on, and sets the device and session cookies', async () => {
+    it('tracks the device on the session the login ended on, and sets the device and session cookies', async () => {
       const alice = await browser('alice');
 
       expect(alice.deviceId).toMatch(/^[0-9a-f-]{36}$/);
       const cookies = setCookies(alice.login);
       expect(cookies).toContainEqual(expect.stringMatching(new RegExp(`^device_id=${alice.deviceId};.*HttpOnly`)));
-      expect(cookies).toContainEqual(expect.stringMatching(new RegExp(`^${SESSION_COOKIE}=s%3A${alice.sessionId}\\.`)));
+      // s:<session id>.<signature>, URL-encoded by express-session only.
+      expect(cookies.map((cookie) => decodeURIComponent(cookie))).toContainEqual(
+        expect.stringMatching(new RegExp(`^${SESSION_COOKIE}=s:${alice.sessionId}\\.`)),
+      );
       const rows = await devices.find();
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({
@@ -156,11 +150,11 @@ describe(`an express-session host app (${TEST_DB})`, () => {
   });
 
   describe('DeviceSessionGuard, without any token claim', () => {
-    it("verifies each request's express session and hands the route its device", async () => {
+    it("verifies each request's session and hands the route its device", async () => {
       const alice = await browser('alice');
 
       const me = await alice.agent.get('/me').expect(200);
-      // request.user carries no session claim: the guard checked request.sessionID.
+      // request.user carries no session claim: the guard checked the session's id.
       expect(me.body).toEqual({
         user: { id: SESSION_USERS.alice.id },
         device: { deviceId: alice.deviceId, sessionId: alice.sessionId },
@@ -174,9 +168,7 @@ describe(`an express-session host app (${TEST_DB})`, () => {
 
       await b.agent.post(`/devices/${a.deviceId}/logout`).expect(200);
       // As if destroying it had failed, or a replica of the store still had it: the cookie authenticates again…
-      await new Promise<void>((resolve, reject) =>
-        store.set(a.sessionId, saved, (error) => (error ? reject(error) : resolve())),
-      );
+      await sessions.put(a.sessionId, saved);
 
       // …but the device tracker still says no.
       const refused = await a.agent.get('/me').expect(401);
@@ -282,7 +274,7 @@ describe(`an express-session host app (${TEST_DB})`, () => {
 
       const answer = await a.agent.post('/devices/logout-all').expect(200);
       expect(answer.body).toEqual({ loggedOut: 2 });
-      // The caller's own session is gone too: express-session must not have saved it back when the answer went out.
+      // The caller's own session is gone too: the middleware must not have saved it back when the answer went out.
       expect(await storedSessionIds()).toEqual([bob.sessionId]);
 
       expect(await statuses(a)).toEqual([401, 401]);
@@ -293,13 +285,14 @@ describe(`an express-session host app (${TEST_DB})`, () => {
     });
   });
 
-  describe('logging out with resave: true (the default of express-session when resave is not given)', () => {
+  // resave: express-session's default when not given; rolling: @fastify/session's default.
+  describe('logging out when unmodified sessions are saved back (resave, rolling)', () => {
     beforeEach(async () => {
       await app.close();
       await start({ resave: true });
     });
 
-    // express-session saves the request's session again as the answer goes out, after the module destroyed it.
+    // The middleware saves the request's session again as the answer goes out, after the module destroyed it.
     it("removes the caller's own session from the store too", async () => {
       const a = await browser('alice', CHROME_MAC);
       const b = await browser('alice', FIREFOX_WINDOWS);
@@ -362,9 +355,7 @@ describe(`an express-session host app (${TEST_DB})`, () => {
       });
 
       // The old session stays dead, even if it came back to the store.
-      await new Promise<void>((resolve, reject) =>
-        store.set(a.sessionId, saved, (error) => (error ? reject(error) : resolve())),
-      );
+      await sessions.put(a.sessionId, saved);
       await request(app.getHttpServer()).get('/me').set('cookie', a.sessionCookie).expect(401);
     });
 
@@ -387,9 +378,7 @@ describe(`an express-session host app (${TEST_DB})`, () => {
       await request(app.getHttpServer()).get('/me').set('cookie', a.sessionCookie).expect(401);
 
       // Refused by the device tracker, not only because the store forgot it.
-      await new Promise<void>((resolve, reject) =>
-        store.set(a.sessionId, saved, (error) => (error ? reject(error) : resolve())),
-      );
+      await sessions.put(a.sessionId, saved);
       const refused = await request(app.getHttpServer()).get('/me').set('cookie', a.sessionCookie).expect(401);
       expect(refused.body.message).toMatch(/logged out/);
       expect(await statuses(again)).toEqual([200, 200]);

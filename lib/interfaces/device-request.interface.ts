@@ -14,8 +14,8 @@ export interface DeviceRequest {
   user?: unknown;
   /** Set by express-session. */
   sessionID?: string;
-  /** Set by express-session. */
-  session?: { destroy(callback: (error?: unknown) => void): unknown };
+  /** Set by express-session, or by @fastify/session with its `sessionId`. */
+  session?: { sessionId?: string; destroy(callback: (error?: unknown) => void): unknown } | null;
   secure?: boolean;
   protocol?: string;
 }

@@ -6,13 +6,25 @@ import expressSession, { type SessionData } from 'express-session';
 import type { SessionStoreLike } from 'nestjs-device-tracker';
 import { PLATFORM } from './platform.js';
 
+// The fixture keeps the signed-in user's id in the session.
+declare module 'express-session' {
+  interface SessionData {
+    userId?: string;
+  }
+}
+declare module 'fastify' {
+  interface Session {
+    userId?: string;
+  }
+}
+
 export const SESSION_SECRET = 'session-fixture-secret-of-32-chars-or-more';
 export const SESSION_COOKIE = 'sid';
 
 /** A session as @fastify/session stores it. */
 type FastifySession = Parameters<FastifyMemoryStore['set']>[1];
 
-/** What the tests read of a stored session: the fixture keeps the signed-in user's id in it. */
+/** What the tests read of a stored session. */
 export interface StoredSession {
   userId?: string;
 }

@@ -4,8 +4,9 @@ import { JwtService } from '@nestjs/jwt';
 import { Device, type DeviceView } from 'nestjs-device-tracker';
 import request from 'supertest';
 import { DataSource, type Repository } from 'typeorm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_DB } from './support/database.js';
+import { PLATFORM } from './support/platform.js';
 import { startSampleApp } from './support/sample-app.js';
 
 const CHROME_MAC =
@@ -333,22 +334,42 @@ describe(`devices endpoints of the sample app (${TEST_DB})`, () => {
   });
 });
 
-describe(`the sample app behind a trusted proxy (${TEST_DB})`, () => {
-  let app: INestApplication;
+describe(`the sample app behind trusted proxies (${TEST_DB})`, () => {
+  let app: INestApplication | undefined;
 
-  beforeAll(async () => {
-    app = await startSampleApp({ trustProxy: 'loopback' });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
   });
 
-  afterAll(() => app?.close());
-
-  it('takes the client address from X-Forwarded-For, nearest untrusted hop first', async () => {
-    await request(app.getHttpServer())
+  /** The address recorded for a login that came through proxies which added `forwardedFor`. */
+  async function recordedFor(forwardedFor: string): Promise<string | null> {
+    await request(app!.getHttpServer())
       .post('/auth/login')
-      .set('x-forwarded-for', '198.51.100.9, 2001:db8::1')
+      .set('x-forwarded-for', forwardedFor)
       .send({ username: 'alice', password: PASSWORDS.alice })
       .expect(200);
-    const [device] = await app.get(DataSource).getRepository(Device).find();
-    expect(device.ipAddress).toBe('2001:db8::1');
+    return (await app!.get(DataSource).getRepository(Device).findOneByOrFail({ userId: '1' })).ipAddress;
+  }
+
+  it('takes the client address from X-Forwarded-For, nearest untrusted hop first', async () => {
+    app = await startSampleApp({ trustProxy: 'loopback' });
+    expect(await recordedFor('198.51.100.9, 2001:db8::1')).toBe('2001:db8::1');
+  });
+
+  it('walks back over every trusted hop, and no further', async () => {
+    app = await startSampleApp({ trustProxy: 'loopback, 10.0.0.0/8' });
+    // The client's own claim (198.51.100.9) comes before the first untrusted hop: ignored.
+    expect(await recordedFor('198.51.100.9, 203.0.113.5, 10.0.0.2')).toBe('203.0.113.5');
+  });
+
+  it.runIf(PLATFORM === 'express')('with a hop count, takes the address the nearest proxy saw', async () => {
+    app = await startSampleApp({ trustProxy: 1 });
+    expect(await recordedFor('198.51.100.9, 203.0.113.5')).toBe('203.0.113.5');
+  });
+
+  // Fastify would take the count and trust no proxy at all, so the sample app refuses it rather than ignore it.
+  it.runIf(PLATFORM === 'fastify')('refuses a hop count, which Fastify cannot honour', async () => {
+    await expect(startSampleApp({ trustProxy: 1 })).rejects.toThrow(/Fastify trusts no proxy by hop count/);
   });
 });

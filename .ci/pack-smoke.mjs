@@ -16,7 +16,8 @@ async function call(method, path, { token, body, headers = {} } = {}) {
   const response = await fetch(base + path, {
     method,
     headers: {
-      'content-type': 'application/json',
+      // Only with a body: Fastify refuses an empty body announced as JSON.
+      ...(body ? { 'content-type': 'application/json' } : {}),
       ...(token ? { authorization: `Bearer ${token}` } : {}),
       ...headers,
     },

@@ -3,12 +3,14 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import type { SampleConfig } from './config.js';
 import { createHttpAdapter } from './http-adapter.js';
+import { setupOpenApi } from './openapi.js';
 
 /** Builds the app on the configured platform; `main.ts` listens with it and the tests drive it over HTTP. */
 export async function createApp(config: SampleConfig, options: NestApplicationOptions = {}): Promise<INestApplication> {
   const adapter = createHttpAdapter(config.platform, config.trustProxy);
   const app = await NestFactory.create(AppModule.forRoot(config), adapter, options);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }));
+  setupOpenApi(app);
   app.enableShutdownHooks();
   return app;
 }

@@ -75,6 +75,14 @@ export async function call(session, method, path) {
   return response.json();
 }
 
+/** Logs out the device this tab signed in as (the one the API marks current), then forgets its tokens. */
+export async function signOut(session) {
+  const devices = await call(session, 'GET', '/api/devices');
+  const current = devices.find((device) => device.isCurrent);
+  if (current) await call(session, 'POST', `/api/devices/${encodeURIComponent(current.id)}/logout`);
+  session.tokens = null;
+}
+
 const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 const UNITS = [
   ['year', 365 * 24 * 3600],

@@ -1,6 +1,6 @@
 // "Your devices": the signed-in user's devices from GET /api/devices, each with a log-out button, and a button
 // that logs out all the others. Every value from the server is put in the page as text, never as HTML.
-import { ago, call, Session, showMessage, signIn, timeElement } from './api.js';
+import { ago, call, Session, showMessage, signIn, signOut, timeElement } from './api.js';
 
 const DEVICES = '/api/devices';
 /** How often the list is reloaded while the page is visible, so a device logged out elsewhere notices. */
@@ -101,10 +101,8 @@ $('#logout-others').addEventListener('click', () =>
 
 $('#sign-out').addEventListener('click', () =>
   attempt(async () => {
-    const devices = await call(session, 'GET', DEVICES);
-    const current = devices.find((device) => device.isCurrent);
-    if (current) await logOut(current);
-    else signedOut('You signed out.');
+    await signOut(session);
+    signedOut('You signed out of this device.');
   }),
 );
 

@@ -1,0 +1,153 @@
+import type { INestApplication } from '@nestjs/common';
+import { Device } from 'nestjs-device-tracker';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { DataSource } from 'typeorm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { browserAvailable, launchChromium, newDevice, SCREENSHOTS, USER_AGENTS } from '../support/browser.js';
+import { PLATFORM } from '../support/platform.js';
+import { startSampleApp } from '../support/sample-app.js';
+
+const ALICE = { username: 'alice', password: 'alice-password' };
+
+describe.runIf(browserAvailable())(`"Your devices" page in Chromium (${PLATFORM})`, () => {
+  let app: INestApplication;
+  let base: string;
+  let browser: Browser;
+  let mac: BrowserContext;
+  let iphone: BrowserContext;
+  let macPage: Page;
+  let iphonePage: Page;
+  const scriptErrors: string[] = [];
+
+  beforeAll(async () => {
+    app = await startSampleApp();
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+    browser = await launchChromium();
+    mac = await newDevice(browser, USER_AGENTS.mac);
+    iphone = await newDevice(browser, USER_AGENTS.iphone);
+    macPage = await open(mac);
+    iphonePage = await open(iphone);
+  });
+
+  afterEach(() => {
+    const errors = scriptErrors.splice(0);
+    if (errors.length > 0) throw new Error(`The page's script failed: ${errors.join('; ')}`);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  /** A page of the app in `context`; its script errors are collected and fail the test that caused them. */
+  async function open(context: BrowserContext): Promise<Page> {
+    const page = await context.newPage();
+    page.on('pageerror', (error) => scriptErrors.push(error.message));
+    await page.goto(`${base}/`);
+    return page;
+  }
+
+  /** The device rows of alice, straight from the database. */
+  async function aliceDevices(): Promise<Device[]> {
+    return app
+      .get(DataSource)
+      .getRepository(Device)
+      .find({ where: { userId: '1' }, order: { createdAt: 'ASC' } });
+  }
+
+  it('refuses a wrong password with the reason, and shows the form again', async () => {
+    await signIn(macPage, { username: 'alice', password: 'not-her-password' });
+    await expect.poll(() => alert(macPage).textContent()).toBe('Wrong username or password');
+    expect(await alert(macPage).getAttribute('role')).toBe('alert');
+    expect(await macPage.getByRole('button', { name: 'Sign in' }).isVisible()).toBe(true);
+    expect(await aliceDevices()).toEqual([]);
+  });
+
+  it('shows each signed-in browser as a card, the current one marked', async () => {
+    await signIn(macPage);
+    await cards(macPage).first().waitFor();
+    await signIn(iphonePage);
+    await expect.poll(() => cards(iphonePage).count()).toBe(2);
+
+    const here = card(iphonePage, 'Safari 17 on iOS');
+    expect(await here.locator('.badge.current').isVisible()).toBe(true);
+    expect(await field(here, 'Browser').textContent()).toBe('Safari');
+    expect(await field(here, 'System').textContent()).toBe('iOS');
+    expect(await here.locator('.device-icon').getAttribute('data-type')).toBe('mobile');
+
+    const other = card(iphonePage, 'Chrome 130 on macOS');
+    expect(await other.locator('.badge.current').isVisible()).toBe(false);
+    expect(await other.locator('.device-icon').getAttribute('data-type')).toBe('desktop');
+    expect(await field(other, 'IP address').textContent()).toBe('127.0.0.1');
+    expect(await field(other, 'Last active').textContent()).toBe('just now');
+    const [macDevice] = await aliceDevices();
+    expect(await field(other, 'First seen').locator('time').getAttribute('datetime')).toBe(
+      macDevice!.createdAt.toISOString(),
+    );
+    expect(await iphonePage.locator('#who').textContent()).toBe('Signed in on Safari 17 on iOS');
+    if (SCREENSHOTS) await iphonePage.screenshot({ path: new URL('devices-page.png', SCREENSHOTS).pathname });
+  });
+
+  it('logs the other browser out from this one, and the other one loses access at once', async () => {
+    const macTokens = await tokensOf(macPage);
+    await card(iphonePage, 'Chrome 130 on macOS').getByRole('button', { name: 'Log out' }).click();
+    await expect.poll(() => alert(iphonePage).textContent()).toBe('Chrome 130 on macOS was logged out.');
+    const loggedOut = card(iphonePage, 'Chrome 130 on macOS');
+    expect(await loggedOut.locator('.badge.inactive').isVisible()).toBe(true);
+    expect(await loggedOut.getByRole('button').isVisible()).toBe(false);
+
+    // Its access token has not expired, yet the API refuses it, and so does the refresh endpoint.
+    const me = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${macTokens!.access_token}` } });
+    expect(me.status).toBe(401);
+    await macPage.getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(() => alert(macPage).textContent()).toMatch(/revoked|logged out/i);
+    expect(await macPage.getByRole('button', { name: 'Sign in' }).isVisible()).toBe(true);
+    expect(await cards(macPage).count()).toBe(0);
+    expect(await tokensOf(macPage)).toBeNull();
+    expect((await aliceDevices()).map((device) => device.isActive)).toEqual([false, true]);
+    if (SCREENSHOTS) await macPage.screenshot({ path: new URL('devices-page-logged-out.png', SCREENSHOTS).pathname });
+  });
+
+  it('signs the same browser in again as the same device, then logs out all the others', async () => {
+    await signIn(macPage);
+    await cards(macPage).first().waitFor();
+    expect((await aliceDevices()).map((device) => device.isActive)).toEqual([true, true]);
+
+    await iphonePage.getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(() => card(iphonePage, 'Chrome 130 on macOS').locator('.badge.inactive').isVisible()).toBe(false);
+    await iphonePage.getByRole('button', { name: 'Log out all other devices' }).click();
+    await expect.poll(() => alert(iphonePage).textContent()).toBe('Logged out 1 other device.');
+    expect(await iphonePage.getByRole('button', { name: 'Log out all other devices' }).isDisabled()).toBe(true);
+    await macPage.reload();
+    await expect.poll(() => alert(macPage).textContent()).toMatch(/revoked|logged out/i);
+    expect(await macPage.getByRole('button', { name: 'Sign in' }).isVisible()).toBe(true);
+  });
+
+  it('signs out of this device', async () => {
+    await iphonePage.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => alert(iphonePage).textContent()).toBe('You signed out of this device.');
+    expect((await aliceDevices()).map((device) => device.isActive)).toEqual([false, false]);
+  });
+});
+
+async function signIn(page: Page, { username, password } = ALICE): Promise<void> {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+const cards = (page: Page) => page.locator('.device');
+const card = (page: Page, name: string) => cards(page).filter({ hasText: name });
+const field = (item: Locator, label: string) => item.locator(`dt:text-is("${label}") + dd`);
+const alert = (page: Page) => page.locator('#message');
+
+/** The tokens the page keeps for its tab, or null once it dropped them. */
+async function tokensOf(page: Page): Promise<{ access_token: string } | null> {
+  const stored = await page.evaluate(() =>
+    (globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } }).sessionStorage.getItem(
+      'device-tracker-sample',
+    ),
+  );
+  return stored === null ? null : JSON.parse(stored);
+}

@@ -8,7 +8,10 @@ import type { DeviceSnapshot } from './device-view.js';
 export const DeviceTrackerEvents = {
   /** A login from a device the user had not used before. Payload: {@link DeviceCreatedEvent}. */
   DEVICE_CREATED: 'device-tracker.device.created',
-  /** A device was logged out, by its user, an eviction or a detected theft. Payload: {@link DeviceLoggedOutEvent}. */
+  /**
+   * A device was logged out, by its user, an administrator, an eviction or a detected theft. Payload:
+   * {@link DeviceLoggedOutEvent}.
+   */
   DEVICE_LOGGED_OUT: 'device-tracker.device.logged-out',
   /** A refresh token was presented after it had been replaced. Payload: {@link RefreshTokenReuseDetectedEvent}. */
   REFRESH_TOKEN_REUSE_DETECTED: 'device-tracker.refresh-token.reuse-detected',
@@ -16,8 +19,9 @@ export const DeviceTrackerEvents = {
   MAX_DEVICES_EXCEEDED: 'device-tracker.max-devices.exceeded',
 } as const;
 
-/** Why a device was logged out. */
-export type DeviceLogoutReason = 'logout' | 'logout-others' | 'logout-all' | 'evicted' | 'refresh-token-reuse';
+/** Why a device was logged out; `'admin'`: through the admin endpoints (or `DeviceService.logoutById`). */
+export type DeviceLogoutReason =
+  'logout' | 'logout-others' | 'logout-all' | 'evicted' | 'refresh-token-reuse' | 'admin';
 
 export interface DeviceCreatedEvent {
   device: DeviceSnapshot;

@@ -18,6 +18,7 @@ import type { DeviceType } from './user-agent.js';
 @Index('IDX_device_tracker_devices_user_seen', ['userId', 'lastSeenAt'])
 @Index('IDX_device_tracker_devices_seen', ['lastSeenAt'])
 @Index('IDX_device_tracker_devices_revoked', ['revokedAt'])
+@Index('IDX_device_tracker_devices_ip_seen', ['ipAddress', 'lastSeenAt'])
 export class Device {
   /** Opaque id, shown to the user and used to log the device out. */
   @PrimaryColumn({ type: 'uuid' })

@@ -8,8 +8,17 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, IsNull, LessThan, Not, type QueryDeepPartialEntity, type Repository } from 'typeorm';
-import { recordedIp } from './client-ip.js';
+import {
+  type FindOptionsWhere,
+  In,
+  IsNull,
+  LessThan,
+  MoreThanOrEqual,
+  Not,
+  type QueryDeepPartialEntity,
+  type Repository,
+} from 'typeorm';
+import { recordedIp, storedIp } from './client-ip.js';
 import { currentDeviceId, normaliseDeviceId, presentedDeviceId } from './device-id.js';
 import { DeviceEventPublisher } from './device-event-publisher.js';
 import { destroyExpressSession, expressSessionId } from './express-session.js';
@@ -26,6 +35,7 @@ import { toDeviceSnapshot } from './device-view.js';
 import { Device } from './device.entity.js';
 import { MaxDevicesExceededException } from './exceptions/max-devices-exceeded.exception.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
+import { canonicalIpAddress } from './ip-address.js';
 import { refreshTokenClaim, refreshTokenId } from './refresh-token-id.js';
 import { SessionCache } from './revocation/session-cache.js';
 import { TrackingRetrier } from './tracking-retrier.js';
@@ -40,6 +50,27 @@ export interface ListDevicesOptions {
   limit?: number;
   /** How many of the most recently seen to skip. Default: `0`. */
   offset?: number;
+}
+
+/** Which devices `DeviceService.search()` finds: those that match every filter given. */
+export interface DeviceSearchFilters {
+  /** Devices of this user. */
+  userId?: UserId;
+  /** `true`: devices still logged in; `false`: logged-out ones. */
+  active?: boolean;
+  /**
+   * Devices last seen from this IPv4 or IPv6 address, compared as addresses are stored: with
+   * `storeIpAddress: 'truncated'`, every device of the address's network matches; with `'none'` it cannot be used.
+   */
+  ipAddress?: string;
+  /** Devices last seen at or after this instant. */
+  seenSince?: Date;
+}
+
+/** A page of the devices `DeviceService.search()` found, and how many match in all. */
+export interface DeviceSearchResult {
+  items: Device[];
+  total: number;
 }
 
 /** What `DeviceService.prune()` deletes. */
@@ -59,6 +90,16 @@ function userAgentOf(request: DeviceRequest): string | undefined {
 
 /** One answer for every refused refresh: it tells a client nothing about why. */
 const refreshRefused = () => new UnauthorizedException('Refresh token has been revoked or already used');
+
+/** The same answer for a device that does not exist and for one that is someone else's. */
+const deviceNotFound = () => new NotFoundException('Device not found');
+
+/**
+ * Instants every database compares correctly, written in any time zone (MySQL's dates run from year 1000 to 9999;
+ * SQLite compares text). A `seenSince` outside is moved to the nearest end, which changes no answer: no device was
+ * seen that long ago or that far ahead.
+ */
+const COMPARABLE_INSTANTS = [Date.UTC(1000, 0, 2), Date.UTC(9999, 11, 30)] as const;
 
 const NEWEST_FIRST = { lastSeenAt: 'DESC', createdAt: 'DESC', id: 'ASC' } as const;
 
@@ -171,18 +212,36 @@ export class DeviceService {
   }
 
   /** The user's devices, most recently seen first; a page of them with `limit` and `offset`. */
-  async list(userId: UserId, { limit, offset = 0 }: ListDevicesOptions = {}): Promise<Device[]> {
+  async list(userId: UserId, page: ListDevicesOptions = {}): Promise<Device[]> {
     const owner = this.owner(userId);
-    if (
-      (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) ||
-      !(Number.isSafeInteger(offset) && offset >= 0)
-    ) {
-      throw new BadRequestException('limit must be a whole number >= 1 and offset a whole number >= 0');
-    }
-    // MySQL has no OFFSET without LIMIT: skip only when there is something to skip, with a limit then.
-    const page = offset > 0 ? { skip: offset, take: limit ?? Number.MAX_SAFE_INTEGER } : { take: limit };
-    const devices = await this.devices.find({ where: { userId: owner }, order: NEWEST_FIRST, ...page });
+    const devices = await this.devices.find({ where: { userId: owner }, order: NEWEST_FIRST, ...this.page(page) });
     return devices.filter((device) => this.owns(device, owner));
+  }
+
+  /**
+   * Every user's devices that match `filters`, most recently seen first; a page of them with `limit` and `offset`.
+   * For administrators: the admin endpoints call it. `total` counts every match, whatever the page.
+   *
+   * A user id is compared as the database compares it: exactly, once the migrations have run (on MySQL/MariaDB a
+   * table made another way may ignore case or trailing spaces; each device says whose it is).
+   *
+   * @throws BadRequestException for a filter or page that cannot be searched.
+   */
+  async search(filters: DeviceSearchFilters = {}, page: ListDevicesOptions = {}): Promise<DeviceSearchResult> {
+    const { userId, active, ipAddress, seenSince } = filters;
+    const where: FindOptionsWhere<Device> = {};
+    if (userId !== undefined) where.userId = this.owner(userId);
+    if (active !== undefined) where.isActive = active;
+    if (ipAddress !== undefined) where.ipAddress = this.searchableIp(ipAddress);
+    if (seenSince !== undefined) {
+      if (!(seenSince instanceof Date) || Number.isNaN(seenSince.getTime())) {
+        throw new BadRequestException('seenSince must be a valid Date');
+      }
+      const [first, last] = COMPARABLE_INSTANTS;
+      where.lastSeenAt = MoreThanOrEqual(new Date(Math.min(Math.max(seenSince.getTime(), first), last)));
+    }
+    const [items, total] = await this.devices.findAndCount({ where, order: NEWEST_FIRST, ...this.page(page) });
+    return { items, total };
   }
 
   /**
@@ -229,9 +288,20 @@ export class DeviceService {
   /** @throws NotFoundException when the device does not exist or belongs to someone else (the same answer). */
   async findOne(userId: UserId, deviceId: string): Promise<Device> {
     const owner = this.owner(userId);
+    const device = await this.findById(deviceId);
+    if (!this.owns(device, owner)) throw deviceNotFound();
+    return device;
+  }
+
+  /**
+   * Any user's device, by its id: for administrators. Users look theirs up with {@link findOne}.
+   *
+   * @throws NotFoundException when there is no such device.
+   */
+  async findById(deviceId: string): Promise<Device> {
     const id = normaliseDeviceId(deviceId);
-    const device = id ? await this.devices.findOneBy({ id, userId: owner }) : null;
-    if (!device || !this.owns(device, owner)) throw new NotFoundException('Device not found');
+    const device = id ? await this.devices.findOneBy({ id }) : null;
+    if (!device) throw deviceNotFound();
     return device;
   }
 
@@ -243,13 +313,17 @@ export class DeviceService {
    * @throws NotFoundException when the device does not exist or belongs to someone else.
    */
   async logout(userId: UserId, deviceId: string): Promise<Device> {
-    const device = await this.findOne(userId, deviceId);
-    this.retrier.cancel(device.userId, { only: [device.id] });
-    await this.logoutDevices([device], 'logout');
-    // Gone only if a prune deleted it meanwhile: as logged out as can be.
-    const after = await this.devices.findOneBy({ id: device.id });
-    if (!after) throw new NotFoundException('Device not found');
-    return after;
+    return this.logoutFound(await this.findOne(userId, deviceId), 'logout');
+  }
+
+  /**
+   * Logs out any user's device, as {@link logout} does its owner's: for administrators. The logged-out event
+   * carries `reason` (default `'admin'`).
+   *
+   * @throws NotFoundException when there is no such device.
+   */
+  async logoutById(deviceId: string, reason: DeviceLogoutReason = 'admin'): Promise<Device> {
+    return this.logoutFound(await this.findById(deviceId), reason);
   }
 
   /** Logs out every active device of the user except `keepDeviceId`. Returns how many were logged out. */
@@ -260,10 +334,13 @@ export class DeviceService {
     return this.logoutDevices(await this.activeDevices(userId, keep), 'logout-others');
   }
 
-  /** Logs out every device of the user, e.g. after a password change. Returns how many were logged out. */
-  async logoutAll(userId: UserId): Promise<number> {
+  /**
+   * Logs out every device of the user, e.g. after a password change. Returns how many were logged out. The
+   * logged-out events carry `reason`: `'logout-all'` by default, `'admin'` when an administrator did it.
+   */
+  async logoutAll(userId: UserId, reason: DeviceLogoutReason = 'logout-all'): Promise<number> {
     this.retrier.cancel(this.owner(userId));
-    return this.logoutDevices(await this.activeDevices(userId), 'logout-all');
+    return this.logoutDevices(await this.activeDevices(userId), reason);
   }
 
   /**
@@ -380,6 +457,39 @@ export class DeviceService {
   /** Id of the device `request` comes from: the one its verified session names, else the id the client presents. */
   currentDeviceId(request: DeviceRequest): string | undefined {
     return currentDeviceId(request, this.options);
+  }
+
+  /** The device, logged out (see {@link logout}), as it is now. */
+  private async logoutFound(device: Device, reason: DeviceLogoutReason): Promise<Device> {
+    this.retrier.cancel(device.userId, { only: [device.id] });
+    await this.logoutDevices([device], reason);
+    // Gone only if a prune deleted it meanwhile: as logged out as can be.
+    const after = await this.devices.findOneBy({ id: device.id });
+    if (!after) throw deviceNotFound();
+    return after;
+  }
+
+  /** `limit` and `offset` checked and turned into TypeORM's `take` and `skip`. */
+  private page({ limit, offset = 0 }: ListDevicesOptions): { take?: number; skip?: number } {
+    if (
+      (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) ||
+      !(Number.isSafeInteger(offset) && offset >= 0)
+    ) {
+      throw new BadRequestException('limit must be a whole number >= 1 and offset a whole number >= 0');
+    }
+    // MySQL has no OFFSET without LIMIT: skip only when there is something to skip, with a limit then.
+    return offset > 0 ? { skip: offset, take: limit ?? Number.MAX_SAFE_INTEGER } : { take: limit };
+  }
+
+  /** An address to search for, in the form `storeIpAddress` stores addresses. */
+  private searchableIp(ipAddress: string): string {
+    const storage = this.options.storeIpAddress;
+    if (storage === 'none') {
+      throw new BadRequestException("Devices cannot be searched by IP address: storeIpAddress is 'none'");
+    }
+    const address = typeof ipAddress === 'string' ? canonicalIpAddress(ipAddress) : undefined;
+    if (address === undefined) throw new BadRequestException('ipAddress must be an IPv4 or IPv6 address');
+    return storedIp(address, storage)!;
   }
 
   /**

@@ -1,0 +1,18 @@
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { IP_ADDRESS_MAX_LENGTH } from './device-tracker.constants.js';
+
+/**
+ * An IP address written by a person, in the form the module stores client addresses: IPv4 in dotted decimal,
+ * IPv4-mapped IPv6 as plain IPv4, IPv6 compressed and in lower case (RFC 5952, as Node reports peers). `undefined`
+ * when `text` is not an address; IPv4 shorthands such as `127.1` are not accepted.
+ */
+export function canonicalIpAddress(text: string): string | undefined {
+  if (!isIP(text) || text.length > IP_ADDRESS_MAX_LENGTH) return undefined;
+  const address = ipaddr.parse(text);
+  if (address.kind() === 'ipv6') {
+    const ipv6 = address as ipaddr.IPv6;
+    if (ipv6.isIPv4MappedAddress()) return ipv6.toIPv4Address().toString();
+  }
+  return address.toString();
+}

@@ -29,6 +29,12 @@ export const DEFAULT_DEVICES_PATH = 'devices';
 /** Injection token of the guard instance the devices controller delegates to. Internal. */
 export const DEVICES_AUTH_GUARD = Symbol('DEVICES_AUTH_GUARD');
 
+/** Default path of the admin devices controller, mounted only when the host sets `admin`. */
+export const DEFAULT_ADMIN_DEVICES_PATH = 'admin/devices';
+
+/** Injection token of the host's admin guard instance the admin controller delegates to. Internal. */
+export const DEVICES_ADMIN_GUARD = Symbol('DEVICES_ADMIN_GUARD');
+
 /** Metadata key written by `@SkipDeviceSession()` and read by `DeviceSessionGuard`. */
 export const SKIP_DEVICE_SESSION_METADATA = 'device-tracker:skip-device-session';
 

@@ -1,10 +1,53 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
-import { DEFAULT_DEVICES_PATH } from './device-tracker.constants.js';
+import { type CanActivate, ConfigurableModuleBuilder, type Provider, type Type } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { adminDevicesControllerAt } from './admin-devices.controller.js';
+import { DEFAULT_ADMIN_DEVICES_PATH, DEFAULT_DEVICES_PATH, DEVICES_ADMIN_GUARD } from './device-tracker.constants.js';
 import { devicesControllerAt } from './devices.controller.js';
+import { resolveGuard } from './guards/resolve-guard.js';
 import type {
+  DeviceTrackerAdminOptions,
   DeviceTrackerModuleExtras,
   DeviceTrackerModuleOptions,
 } from './interfaces/device-tracker-options.interface.js';
+
+const isPath = (path: unknown): path is string => typeof path === 'string' && path.trim().length > 0;
+
+/** `path` as Nest routes it: `'/admin/devices/'` and `'admin/devices'` are the same route. */
+const route = (path: string) => path.trim().replace(/^\/+|\/+$/g, '');
+
+const isGuard = (guard: unknown): guard is Type<CanActivate> | CanActivate =>
+  typeof guard === 'function' || typeof (guard as Partial<CanActivate> | null | undefined)?.canActivate === 'function';
+
+/**
+ * What `admin` adds to the module: the admin controller and the provider of the host's admin guard, or nothing when
+ * it is not set (the default). Checked when the module is defined, so a mistake fails the start with its name.
+ */
+function adminPart(
+  admin: DeviceTrackerAdminOptions | undefined,
+  path: string | false,
+): { controllers: Type[]; providers: Provider[] } {
+  if (admin === undefined) return { controllers: [], providers: [] };
+  const { guard, path: adminPath = DEFAULT_ADMIN_DEVICES_PATH } = admin ?? {};
+  if (!isGuard(guard)) {
+    throw new Error(
+      'DeviceTrackerModule: admin.guard is required: a guard class or instance that lets only administrators through',
+    );
+  }
+  if (!isPath(adminPath)) throw new Error('DeviceTrackerModule: admin.path must be a non-empty string');
+  if (path !== false && route(adminPath) === route(path)) {
+    throw new Error(`DeviceTrackerModule: admin.path must differ from path (both are '${route(path)}')`);
+  }
+  return {
+    controllers: [adminDevicesControllerAt(adminPath)],
+    providers: [
+      {
+        provide: DEVICES_ADMIN_GUARD,
+        useFactory: (moduleRef: ModuleRef) => resolveGuard(guard, moduleRef),
+        inject: [ModuleRef],
+      },
+    ],
+  };
+}
 
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
   new ConfigurableModuleBuilder<DeviceTrackerModuleOptions>({ moduleName: 'DeviceTracker' })
@@ -12,20 +55,22 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
     .setFactoryMethodName('createDeviceTrackerOptions')
     .setExtras<DeviceTrackerModuleExtras>(
       { isGlobal: true, path: DEFAULT_DEVICES_PATH },
-      (definition, { isGlobal, path = DEFAULT_DEVICES_PATH }) => {
-        if (path !== false && (typeof path !== 'string' || !path.trim())) {
+      (definition, { isGlobal, path = DEFAULT_DEVICES_PATH, admin }) => {
+        if (path !== false && !isPath(path)) {
           throw new Error('DeviceTrackerModule: path must be a non-empty string, or false to mount no routes');
         }
+        const adminRoutes = adminPart(admin, path);
         return {
           ...definition,
           global: isGlobal,
-          controllers: path === false ? [] : [devicesControllerAt(path)],
+          controllers: [...(path === false ? [] : [devicesControllerAt(path)]), ...adminRoutes.controllers],
+          providers: [...(definition.providers ?? []), ...adminRoutes.providers],
         };
       },
     )
     .build();
 
-/** Argument of `DeviceTrackerModule.forRoot()`: the options plus `isGlobal` and `path`. */
+/** Argument of `DeviceTrackerModule.forRoot()`: the options plus `isGlobal`, `path` and `admin`. */
 export type DeviceTrackerModuleRootOptions = typeof OPTIONS_TYPE;
 
 /** Argument of `DeviceTrackerModule.forRootAsync()`. */

@@ -18,6 +18,11 @@ export interface DeviceView {
   isCurrent: boolean;
 }
 
+/** A device as the admin endpoints show it: what its owner sees, and who the owner is. */
+export interface AdminDeviceView extends DeviceView {
+  userId: string;
+}
+
 /** A device as events carry it: the public fields and the owner, never a token id or session id. */
 export interface DeviceSnapshot extends Omit<DeviceView, 'isCurrent'> {
   userId: string;
@@ -40,6 +45,11 @@ export function toDeviceView(device: Device, currentDeviceId: string | undefined
     isActive: device.isActive,
     isCurrent: device.id === currentDeviceId,
   };
+}
+
+/** {@link toDeviceView} and the owner; `isCurrent` marks the administrator's own device. */
+export function toAdminDeviceView(device: Device, currentDeviceId: string | undefined): AdminDeviceView {
+  return { ...toDeviceView(device, currentDeviceId), userId: device.userId };
 }
 
 export function toDeviceSnapshot(device: Device): DeviceSnapshot {

@@ -19,7 +19,14 @@ export {
   type RedisRevocationNotifierOptions,
 } from './revocation/redis-revocation-notifier.js';
 export { Device } from './device.entity.js';
-export { DeviceService, type ListDevicesOptions, type PruneOptions, type UserId } from './device.service.js';
+export {
+  DeviceService,
+  type DeviceSearchFilters,
+  type DeviceSearchResult,
+  type ListDevicesOptions,
+  type PruneOptions,
+  type UserId,
+} from './device.service.js';
 export { PRUNE_INTERVAL_NAME } from './device-pruner.js';
 export { TrackingRetrier, type TrackingRetryStats } from './tracking-retrier.js';
 export { DeviceTrackerModule } from './device-tracker.module.js';
@@ -29,9 +36,17 @@ export type {
 } from './device-tracker.module-definition.js';
 export { DEVICES_TABLE } from './device-tracker.constants.js';
 export { DevicesController } from './devices.controller.js';
-export { toDeviceView, type DeviceSnapshot, type DeviceView } from './device-view.js';
+export { AdminDevicesController, type AdminDevicesPage } from './admin-devices.controller.js';
+export {
+  toAdminDeviceView,
+  toDeviceView,
+  type AdminDeviceView,
+  type DeviceSnapshot,
+  type DeviceView,
+} from './device-view.js';
 export type * from './interfaces/index.js';
 export {
+  AddDeviceIpIndex1764500000000,
   AddDeviceRetentionIndexes1764300000000,
   AddDeviceSessions1764200000000,
   CreateDeviceTrackerDevices1764000000000,

@@ -1,24 +1,13 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable, type Type } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
 import type { Observable } from 'rxjs';
 import { DEVICES_AUTH_GUARD } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { resolveGuard } from './resolve-guard.js';
 
-/**
- * The configured `authGuard` as an instance: the host's own provider when it registered the guard, otherwise a new
- * one. Resolved while the app boots, so a guard that cannot be built fails the start rather than every request.
- */
-export async function createAuthGuard(
-  options: ResolvedDeviceTrackerOptions,
-  moduleRef: ModuleRef,
-): Promise<CanActivate> {
-  const guard = options.authGuard;
-  if (typeof guard !== 'function') return guard;
-  try {
-    return moduleRef.get(guard, { strict: false });
-  } catch {
-    return moduleRef.create(guard as Type<CanActivate>);
-  }
+/** The configured `authGuard` as an instance (see {@link resolveGuard}). */
+export function createAuthGuard(options: ResolvedDeviceTrackerOptions, moduleRef: ModuleRef): Promise<CanActivate> {
+  return resolveGuard(options.authGuard, moduleRef);
 }
 
 /**

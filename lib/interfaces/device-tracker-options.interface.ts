@@ -168,15 +168,32 @@ export interface DeviceTrackerModuleOptions {
   userAgentCacheSize?: number;
 }
 
+/** The admin endpoints: every user's devices, listed and logged out by an administrator. */
+export interface DeviceTrackerAdminOptions {
+  /**
+   * Lets only administrators through. It runs after `authGuard` and `DeviceSessionGuard`, so `request.user` is set
+   * and its device is still logged in. A guard class (the app's own provider when it registers one, otherwise built
+   * by Nest, so it may inject global providers) or an instance. Required: there is no default notion of an admin.
+   */
+  guard: Type<CanActivate> | CanActivate;
+  /** Path of the admin controller, below the host's global prefix; not the same as `path`. Default: `'admin/devices'`. */
+  path?: string;
+}
+
 /** Options fixed when the module is defined: they shape its routes and scope, so they cannot come from a factory. */
 export interface DeviceTrackerModuleExtras {
   /** Make `DeviceService` and `DeviceSessionGuard` usable in every module. Default: `true`. */
   isGlobal?: boolean;
   /**
-   * Path of the devices controller, below the host's global prefix, or `false` to mount no routes and use
-   * `DeviceService` from your own controllers. Default: `'devices'`.
+   * Path of the devices controller, below the host's global prefix, or `false` to mount none of the user's routes and
+   * use `DeviceService` from your own controllers (`admin` mounts its own). Default: `'devices'`.
    */
   path?: string | false;
+  /**
+   * Mounts the admin endpoints (list every user's devices with filters, log out any device or all of a user's),
+   * behind `authGuard`, `DeviceSessionGuard` and `admin.guard`. Default: none mounted.
+   */
+  admin?: DeviceTrackerAdminOptions;
 }
 
 /** Implemented by a class given to `forRootAsync({ useClass })` or `forRootAsync({ useExisting })`. */

@@ -2,6 +2,7 @@ export type { DeviceRequest } from './device-request.interface.js';
 export type { TrackDeviceOptions } from './track-device-options.interface.js';
 export type {
   DeviceIdCookieOptions,
+  DeviceTrackerAdminOptions,
   DeviceTrackerModuleExtras,
   DeviceTrackerModuleOptions,
   DeviceTrackerOptionsFactory,

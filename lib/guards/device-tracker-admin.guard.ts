@@ -1,0 +1,23 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import type { Observable } from 'rxjs';
+import { requireCheckedSession } from '../checked-session.js';
+import { DEVICE_TRACKER_OPTIONS, DEVICES_ADMIN_GUARD } from '../device-tracker.constants.js';
+import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import type { DeviceRequest } from '../interfaces/device-request.interface.js';
+
+/**
+ * Guards the admin endpoints with the host's `admin.guard`, resolved at start (see `resolveGuard`). Runs after
+ * `DeviceSessionGuard`: a session that guard could not verify gets no admin powers, whatever the host's guard says.
+ */
+@Injectable()
+export class DeviceTrackerAdminGuard implements CanActivate {
+  constructor(
+    @Inject(DEVICES_ADMIN_GUARD) private readonly delegate: CanActivate,
+    @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> | Observable<boolean> {
+    requireCheckedSession(context.switchToHttp().getRequest<DeviceRequest>(), this.options);
+    return this.delegate.canActivate(context);
+  }
+}

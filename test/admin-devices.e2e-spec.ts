@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, ValidationPipe } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { JwtService } from '@nestjs/jwt';
 import { Test } from '@nestjs/testing';
@@ -19,7 +19,7 @@ import { DataSource, type Repository } from 'typeorm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN_ROLE, AdminAppModule, AdminRoleGuard } from './fixtures/admin-app.module.js';
 import { TEST_DB } from './support/database.js';
-import { PLATFORM, startTestApp } from './support/platform.js';
+import { createTestApp, initTestApp, PLATFORM } from './support/platform.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -81,9 +81,14 @@ function deviceRow(userId: string, seenAt: Date, fields: Partial<Device> = {}): 
   } satisfies Device);
 }
 
-async function startApp(deviceTracker: DynamicModule): Promise<INestApplication> {
+async function startApp(
+  deviceTracker: DynamicModule,
+  configure: (app: INestApplication) => void = () => undefined,
+): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [AdminAppModule.with(deviceTracker)] }).compile();
-  return startTestApp(moduleRef, { logger: false });
+  const app = createTestApp(moduleRef, { logger: false });
+  configure(app);
+  return initTestApp(app);
 }
 
 /** The admin endpoints of an app, and a way to sign in to it. */
@@ -576,6 +581,32 @@ describe(`admin endpoints, configured (${TEST_DB}, ${PLATFORM})`, () => {
     const listed = (await get('/admin/devices?ip=127.0.0.99', root).expect(200)).body as AdminDevicesPage;
     expect(listed.items).toEqual([expect.objectContaining({ id: root.deviceId, ipAddress: '127.0.0.0' })]);
     expect((await get('/admin/devices?ip=127.0.1.1', root).expect(200)).body).toMatchObject({ total: 0 });
+  });
+
+  it("reads every parameter the same behind the host's global ValidationPipe({ transform: true })", async () => {
+    app = await startApp(DeviceTrackerModule.forRoot({ admin: { guard: AdminRoleGuard } }), (nest) =>
+      nest.useGlobalPipes(new ValidationPipe({ transform: true })),
+    );
+    const root = await login('root', [ADMIN_ROLE]);
+    await login('alice');
+
+    const query = '?userId=root&active=true&ip=127.0.0.1&seenSince=2026-01-01&limit=1&offset=0';
+    expect((await get(`/admin/devices${query}`, root).expect(200)).body).toMatchObject({
+      items: [{ id: root.deviceId }],
+      total: 1,
+      limit: 1,
+      offset: 0,
+    });
+    expect((await get('/admin/devices?limit=1&offset=1', root).expect(200)).body).toMatchObject({ total: 2, limit: 1 });
+    expect((await get('/devices?limit=1', root).expect(200)).body).toHaveLength(1);
+    for (const [bad, message] of [
+      ['?active=yes', ACTIVE_MESSAGE],
+      ['?userId=a&userId=b', USER_ID_MESSAGE],
+      ['?limit=abc', 'limit must be a whole number from 1 to 100'],
+      ['?offset=1.5', 'offset must be a whole number from 0 to 100000'],
+    ]) {
+      expect((await get(`/admin/devices${bad}`, root).expect(400)).body).toEqual(badRequest(message!));
+    }
   });
 
   it('refuses to search by IP address when none are stored', async () => {

@@ -12,8 +12,15 @@ export class ParsePageParamPipe implements PipeTransform<unknown, number> {
 
   transform(value: unknown): number {
     if (value === undefined) return this.fallback;
-    const number = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
-    if (!(number >= this.min && number <= this.max)) {
+    // A number when the host's global ValidationPipe({ transform: true }) has converted it already (it converts
+    // parameters typed `number` before any parameter pipe runs); otherwise the text the client sent.
+    const number =
+      typeof value === 'number'
+        ? value
+        : typeof value === 'string' && /^\d{1,9}$/.test(value)
+          ? Number(value)
+          : Number.NaN;
+    if (!(Number.isInteger(number) && number >= this.min && number <= this.max)) {
       throw new BadRequestException(`${this.name} must be a whole number from ${this.min} to ${this.max}`);
     }
     return number;

@@ -3,7 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { adminDevicesControllerAt } from './admin-devices.controller.js';
 import { DEFAULT_ADMIN_DEVICES_PATH, DEFAULT_DEVICES_PATH, DEVICES_ADMIN_GUARD } from './device-tracker.constants.js';
 import { devicesControllerAt } from './devices.controller.js';
-import { resolveGuard } from './guards/resolve-guard.js';
+import { HostGuard } from './guards/host-guard.js';
 import type {
   DeviceTrackerAdminOptions,
   DeviceTrackerModuleExtras,
@@ -42,7 +42,7 @@ function adminPart(
     providers: [
       {
         provide: DEVICES_ADMIN_GUARD,
-        useFactory: (moduleRef: ModuleRef) => resolveGuard(guard, moduleRef),
+        useFactory: (moduleRef: ModuleRef) => new HostGuard(guard, moduleRef),
         inject: [ModuleRef],
       },
     ],

@@ -6,7 +6,7 @@ import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js'
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 
 /**
- * Guards the admin endpoints with the host's `admin.guard`, resolved at start (see `resolveGuard`). Runs after
+ * Guards the admin endpoints with the host's `admin.guard`, resolved at start (see `HostGuard`). Runs after
  * `DeviceSessionGuard`: a session that guard could not verify gets no admin powers, whatever the host's guard says.
  */
 @Injectable()

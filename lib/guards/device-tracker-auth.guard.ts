@@ -3,11 +3,11 @@ import type { ModuleRef } from '@nestjs/core';
 import type { Observable } from 'rxjs';
 import { DEVICES_AUTH_GUARD } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
-import { resolveGuard } from './resolve-guard.js';
+import { HostGuard } from './host-guard.js';
 
-/** The configured `authGuard` as an instance (see {@link resolveGuard}). */
-export function createAuthGuard(options: ResolvedDeviceTrackerOptions, moduleRef: ModuleRef): Promise<CanActivate> {
-  return resolveGuard(options.authGuard, moduleRef);
+/** The configured `authGuard` (see {@link HostGuard}). */
+export function createAuthGuard(options: ResolvedDeviceTrackerOptions, moduleRef: ModuleRef): HostGuard {
+  return new HostGuard(options.authGuard, moduleRef);
 }
 
 /**

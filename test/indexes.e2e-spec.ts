@@ -23,6 +23,7 @@ const NAMED_INDEXES = [
   'IDX_device_tracker_devices_concurrent_jti',
   'IDX_device_tracker_devices_seen',
   'IDX_device_tracker_devices_revoked',
+  'IDX_device_tracker_devices_ip_seen',
 ];
 
 const ROWS = 20_000;
@@ -323,6 +324,23 @@ describe.runIf(TEST_DB === 'postgres')('every query of the device tracker is ser
     );
     expect(indexesOf(reuse, /^SELECT .*session_id/)).toContain('UQ_device_tracker_devices_session');
     expect(await oneValue<boolean>(`SELECT is_active FROM ${DEVICES_TABLE} WHERE id = $1`, [device.id])).toBe(false);
+  });
+
+  it('search by user, IP address and last seen, alone and together; findById and logoutById', async () => {
+    const seenSince = new Date(Date.now() - 7 * DAY);
+    const found = await explainQueriesOf('search', async () => {
+      expect((await service.search({ userId: 'user-51' }, { limit: 5 })).total).toBe(10);
+      expect((await service.search({ ipAddress: '192.0.2.51' }, { limit: 5 })).total).toBe(ROWS / 250);
+      await service.search({ ipAddress: '192.0.2.51', active: true, seenSince }, { limit: 5 });
+      await service.search({ seenSince }, { limit: 5, offset: 5 });
+      await service.search({ userId: 'user-51', active: false, seenSince }, { limit: 5 });
+    });
+    expect(indexesOf(found, /ip_address/)).not.toContain('(none)');
+    const id = await deviceOf('user-52');
+    await explainQueriesOf('findById + logoutById', async () => {
+      await service.findById(id);
+      await service.logoutById(id);
+    });
   });
 
   it('recordSeen', async () => {

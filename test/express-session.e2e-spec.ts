@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SESSION_USERS, SessionAppModule, type SessionUsername } from './fixtures/session-app.module.js';
 import { TEST_DB } from './support/database.js';
 import { createTestApp, initTestApp } from './support/platform.js';
-import { SESSION_COOKIE, testSessions, type TestSessions } from './support/sessions.js';
+import { SESSION_COOKIE, SESSION_MIDDLEWARE, testSessions, type TestSessions } from './support/sessions.js';
 
 const CHROME_MAC =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
@@ -38,7 +38,7 @@ const statuses = async ({ agent }: Browser) => [(await agent.get('/me')).status,
 /** Which listed device is marked current. */
 const currentOf = (listed: DeviceView[]) => Object.fromEntries(listed.map((device) => [device.id, device.isCurrent]));
 
-describe(`a host app on ${testSessions().name} (${TEST_DB})`, () => {
+describe(`a host app on ${SESSION_MIDDLEWARE} (${TEST_DB})`, () => {
   let app: INestApplication;
   let sessions: TestSessions;
   let devices: Repository<Device>;

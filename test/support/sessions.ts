@@ -18,8 +18,11 @@ declare module 'fastify' {
   }
 }
 
-export const SESSION_SECRET = 'session-fixture-secret-of-32-chars-or-more';
+const SESSION_SECRET = 'session-fixture-secret-of-32-chars-or-more';
 export const SESSION_COOKIE = 'sid';
+
+/** The session middleware of the platform under test. */
+export const SESSION_MIDDLEWARE = PLATFORM === 'fastify' ? '@fastify/session' : 'express-session';
 
 /** A session as @fastify/session stores it. */
 type FastifySession = Parameters<FastifyMemoryStore['set']>[1];
@@ -35,8 +38,6 @@ export interface StoredSession {
  * (`s:<session id>.<signature>`), which only express-session URL-encodes.
  */
 export interface TestSessions {
-  /** The middleware's name, for test titles. */
-  readonly name: string;
   /** The store: the middleware's, and the tracker's `sessionStore`. */
   readonly store: SessionStoreLike;
   /**
@@ -58,7 +59,6 @@ function settled(call: (callback: (error?: unknown) => void) => void): Promise<v
 function expressSessions(): TestSessions {
   const store = new expressSession.MemoryStore();
   return {
-    name: 'express-session',
     store,
     install: async (app, { resave }) => {
       app.use(
@@ -77,7 +77,6 @@ function fastifySessions(): TestSessions {
   const sessions = new Map<string, FastifySession>();
   const store = new FastifyMemoryStore(sessions);
   return {
-    name: '@fastify/session',
     store,
     install: async (app, { resave }) => {
       const fastify = app as NestFastifyApplication;

@@ -2,9 +2,11 @@ import type { INestApplication } from '@nestjs/common';
 import { SwaggerModule, DocumentBuilder, type OpenAPIObject } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import { DeviceTrackerModule } from 'nestjs-device-tracker';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
-import { startTestApp } from './support/platform.js';
+import { PLATFORM, startTestApp } from './support/platform.js';
+import { startSampleApp } from './support/sample-app.js';
 
 interface Operation {
   tags?: string[];
@@ -95,5 +97,42 @@ describe('OpenAPI description of the devices endpoints', () => {
     expect(document.components!.schemas!.DeviceTrackerError).toMatchObject({
       properties: { statusCode: { type: 'number' }, message: { type: 'string' } },
     });
+  });
+});
+
+describe(`The sample app's API documentation (${PLATFORM})`, () => {
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    app = await startSampleApp();
+  });
+
+  afterAll(() => app.close());
+
+  it('serves Swagger UI at /docs, with its assets from the package (no CDN)', async () => {
+    const page = await request(app.getHttpServer()).get('/docs').redirects(1).expect(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    const assets = [...page.text.matchAll(/<(?:script src|link rel="stylesheet" type="text\/css" href)="([^"]+)"/g)];
+    expect(assets.map(([, url]) => url)).toEqual(
+      expect.arrayContaining(['./docs/swagger-ui-bundle.js', './docs/swagger-ui.css']),
+    );
+    for (const [, url] of assets) {
+      // Relative to /docs, as the browser resolves them.
+      await request(app.getHttpServer()).get(new URL(url!, 'http://app/docs').pathname).expect(200);
+    }
+  });
+
+  it('serves the document, with the devices and admin endpoints and the login', async () => {
+    const { body } = await request(app.getHttpServer()).get('/docs-json').expect(200);
+    expect(Object.keys(body.paths)).toEqual(
+      expect.arrayContaining([
+        '/auth/login',
+        '/auth/refresh',
+        '/api/devices',
+        '/api/devices/{id}/logout',
+        '/api/admin/devices',
+        '/api/admin/devices/{id}/logout',
+      ]),
+    );
   });
 });

@@ -2,10 +2,12 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DEVICE_TRACKER_MIGRATIONS, DeviceTrackerModule, RedisRevocationNotifier } from 'nestjs-device-tracker';
+import { AdminGuard } from './auth/admin.guard.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { SampleConfig } from './config.js';
 import { MeController } from './me.controller.js';
 import { CreateSampleUsers1764000000100 } from './migrations/1764000000100-create-sample-users.js';
+import { AddSampleUserAdminFlag1764500000100 } from './migrations/1764500000100-add-sample-user-admin-flag.js';
 import { PagesController } from './pages/pages.controller.js';
 import { SampleRedis } from './redis.provider.js';
 import { SAMPLE_CONFIG } from './sample.constants.js';
@@ -22,7 +24,11 @@ export class AppModule {
         TypeOrmModule.forRoot({
           ...config.database,
           autoLoadEntities: true,
-          migrations: [...DEVICE_TRACKER_MIGRATIONS, CreateSampleUsers1764000000100],
+          migrations: [
+            ...DEVICE_TRACKER_MIGRATIONS,
+            CreateSampleUsers1764000000100,
+            AddSampleUserAdminFlag1764500000100,
+          ],
           migrationsRun: true,
         }),
         EventEmitterModule.forRoot(),
@@ -30,6 +36,8 @@ export class AppModule {
         // route, and DeviceSessionGuard where a logged-out device must lose access at once.
         DeviceTrackerModule.forRootAsync({
           path: 'api/devices',
+          // The admin endpoints, for the admin panel at /admin: only users the AdminGuard lets through.
+          admin: { guard: AdminGuard, path: 'api/admin/devices' },
           inject: [SAMPLE_CONFIG, SampleRedis],
           useFactory: ({ jwt, refreshReuseGraceMs, redisChannel }: SampleConfig, redis: SampleRedis) => ({
             revocationNotifier: redis.client && new RedisRevocationNotifier(redis.client, { channel: redisChannel }),
@@ -41,7 +49,7 @@ export class AppModule {
         AuthModule,
       ],
       controllers: [MeController, PagesController],
-      providers: [{ provide: SAMPLE_CONFIG, useValue: config }, SampleRedis, SecurityEventsListener],
+      providers: [{ provide: SAMPLE_CONFIG, useValue: config }, SampleRedis, SecurityEventsListener, AdminGuard],
       exports: [SAMPLE_CONFIG, SampleRedis],
     };
   }

@@ -56,6 +56,7 @@ async function refresh(session) {
  * once; when that is refused too (the device was logged out), the session is over and the error says why.
  */
 export async function call(session, method, path) {
+  if (!session.tokens) throw new ApiError(401, 'You are signed out; sign in again.');
   const send = () => fetch(path, { method, headers: { authorization: `Bearer ${session.tokens.access_token}` } });
   let response = await send();
   if (response.status === 401) {

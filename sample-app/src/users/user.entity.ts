@@ -11,4 +11,8 @@ export class User {
   /** `scrypt$<salt>$<key>`, both base64url. */
   @Column({ name: 'password_hash', type: String, length: 255 })
   passwordHash!: string;
+
+  /** May use the admin panel and the admin endpoints. */
+  @Column({ name: 'is_admin', type: Boolean, default: false })
+  isAdmin!: boolean;
 }

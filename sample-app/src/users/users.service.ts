@@ -4,10 +4,11 @@ import type { Repository } from 'typeorm';
 import { hashPassword, verifyPassword } from './password.js';
 import { User } from './user.entity.js';
 
-/** Two users to try the app with. */
+/** Users to try the app with: two plain users and an administrator. */
 export const DEMO_USERS = [
-  { username: 'alice', password: 'alice-password' },
-  { username: 'bob', password: 'bob-password' },
+  { username: 'alice', password: 'alice-password', isAdmin: false },
+  { username: 'bob', password: 'bob-password', isAdmin: false },
+  { username: 'admin', password: 'admin-password', isAdmin: true },
 ] as const;
 
 @Injectable()
@@ -17,9 +18,9 @@ export class UsersService implements OnApplicationBootstrap {
   constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    for (const { username, password } of DEMO_USERS) {
+    for (const { username, password, isAdmin } of DEMO_USERS) {
       if (await this.users.existsBy({ username })) continue;
-      await this.users.insert({ username, passwordHash: await hashPassword(password) });
+      await this.users.insert({ username, passwordHash: await hashPassword(password), isAdmin });
       this.logger.log(`Seeded demo user ${username}`);
     }
   }

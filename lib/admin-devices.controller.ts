@@ -1,15 +1,4 @@
-import {
-  Controller,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-  Req,
-  UseGuards,
-  UseInterceptors,
-  type Type,
-} from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query, Req, UseGuards, UseInterceptors } from '@nestjs/common';
 import {
   DEFAULT_ADMIN_DEVICES_PATH,
   DEFAULT_PAGE_SIZE,
@@ -29,6 +18,21 @@ import { ParseDeviceIdPipe } from './pipes/parse-device-id.pipe.js';
 import { ParseIpAddressPipe } from './pipes/parse-ip-address.pipe.js';
 import { ParsePageParamPipe } from './pipes/parse-page-param.pipe.js';
 import { ParseUserIdPipe } from './pipes/parse-user-id.pipe.js';
+import { ApiPageQueries } from './openapi/api-page-queries.decorator.js';
+import { AdminDevicesPageSchema, AdminDeviceViewSchema, ErrorSchema, LoggedOutCountSchema } from './openapi/schemas.js';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from './openapi/swagger.js';
 
 /** A page of the admin listing. */
 export interface AdminDevicesPage {
@@ -50,6 +54,11 @@ const FILTER = { optional: true };
 @Controller(DEFAULT_ADMIN_DEVICES_PATH)
 @UseGuards(DeviceTrackerAuthGuard, DeviceSessionGuard, DeviceTrackerAdminGuard)
 @UseInterceptors(StoreUnavailableInterceptor)
+@ApiTags('devices (admin)')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ type: ErrorSchema, description: 'No valid credentials, or this device was logged out' })
+@ApiForbiddenResponse({ type: ErrorSchema, description: 'The admin guard refused the caller' })
+@ApiServiceUnavailableResponse({ type: ErrorSchema, description: 'The device store cannot be reached; try again' })
 export class AdminDevicesController {
   constructor(private readonly devices: DeviceService) {}
 
@@ -58,6 +67,24 @@ export class AdminDevicesController {
    * `offset`, with how many match in all.
    */
   @Get()
+  @ApiOperation({ summary: "List every user's devices", description: 'Filters combine; most recently seen first.' })
+  @ApiQuery({ name: 'userId', required: false, description: "Only this user's devices" })
+  @ApiQuery({
+    name: 'active',
+    required: false,
+    type: Boolean,
+    description: 'true: active only; false: logged out only',
+  })
+  @ApiQuery({ name: 'ip', required: false, description: 'IPv4 or IPv6 address, compared as addresses are stored' })
+  @ApiQuery({
+    name: 'seenSince',
+    required: false,
+    schema: { type: 'string', format: 'date-time' },
+    description: 'Seen at or after this ISO 8601 date or date-time with a time zone',
+  })
+  @ApiPageQueries()
+  @ApiOkResponse({ type: AdminDevicesPageSchema })
+  @ApiBadRequestResponse({ type: ErrorSchema, description: 'A filter or page parameter is malformed' })
   async list(
     @Req() request: DeviceRequest,
     @Query('userId', new ParseUserIdPipe('userId', FILTER)) userId: string | undefined,
@@ -75,6 +102,10 @@ export class AdminDevicesController {
   /** Logs out every device of the user `?userId=` names, e.g. an account that was taken over. */
   @Post('logout-all')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Log out every device of one user', description: 'For an account that was taken over.' })
+  @ApiQuery({ name: 'userId', required: true })
+  @ApiOkResponse({ type: LoggedOutCountSchema })
+  @ApiBadRequestResponse({ type: ErrorSchema, description: 'userId is missing or malformed' })
   async logoutAll(
     @Req() request: DeviceRequest,
     @Query('userId', new ParseUserIdPipe('userId')) userId: string,
@@ -86,6 +117,11 @@ export class AdminDevicesController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Show any device' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: AdminDeviceViewSchema })
+  @ApiBadRequestResponse({ type: ErrorSchema, description: 'id is not a UUID' })
+  @ApiNotFoundResponse({ type: ErrorSchema, description: 'No such device' })
   async findOne(@Req() request: DeviceRequest, @Param('id', ParseDeviceIdPipe) id: string): Promise<AdminDeviceView> {
     return toAdminDeviceView(await this.devices.findById(id), this.devices.currentDeviceId(request));
   }
@@ -93,17 +129,17 @@ export class AdminDevicesController {
   /** Logs out any user's device, as its owner would: its tokens (or express session) stop working at once. */
   @Post(':id/logout')
   @HttpCode(200)
+  @ApiOperation({
+    summary: "Log out any user's device",
+    description: 'As its owner would: its refresh token is revoked and its access tokens refused at once. Idempotent.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: AdminDeviceViewSchema, description: 'The device, now inactive' })
+  @ApiBadRequestResponse({ type: ErrorSchema, description: 'id is not a UUID' })
+  @ApiNotFoundResponse({ type: ErrorSchema, description: 'No such device' })
   async logout(@Req() request: DeviceRequest, @Param('id', ParseDeviceIdPipe) id: string): Promise<AdminDeviceView> {
     const device = await this.devices.logoutById(id);
     await this.devices.endRequestSessionIfLoggedOut(request);
     return toAdminDeviceView(device, this.devices.currentDeviceId(request));
   }
-}
-
-/** The admin controller mounted at `path`: the class itself at the default path, otherwise a subclass routed there. */
-export function adminDevicesControllerAt(path: string): Type<AdminDevicesController> {
-  if (path === DEFAULT_ADMIN_DEVICES_PATH) return AdminDevicesController;
-  @Controller(path)
-  class PathAdminDevicesController extends AdminDevicesController {}
-  return PathAdminDevicesController;
 }

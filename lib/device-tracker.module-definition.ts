@@ -1,8 +1,9 @@
 import { type CanActivate, ConfigurableModuleBuilder, type Provider, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { adminDevicesControllerAt } from './admin-devices.controller.js';
+import { AdminDevicesController } from './admin-devices.controller.js';
+import { controllerAt } from './controller-at.js';
 import { DEFAULT_ADMIN_DEVICES_PATH, DEFAULT_DEVICES_PATH, DEVICES_ADMIN_GUARD } from './device-tracker.constants.js';
-import { devicesControllerAt } from './devices.controller.js';
+import { DevicesController } from './devices.controller.js';
 import { HostGuard } from './guards/host-guard.js';
 import type {
   DeviceTrackerAdminOptions,
@@ -38,7 +39,7 @@ function adminPart(
     throw new Error(`DeviceTrackerModule: admin.path must differ from path (both are '${route(path)}')`);
   }
   return {
-    controllers: [adminDevicesControllerAt(adminPath)],
+    controllers: [controllerAt(AdminDevicesController, DEFAULT_ADMIN_DEVICES_PATH, adminPath)],
     providers: [
       {
         provide: DEVICES_ADMIN_GUARD,
@@ -63,7 +64,10 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
         return {
           ...definition,
           global: isGlobal,
-          controllers: [...(path === false ? [] : [devicesControllerAt(path)]), ...adminRoutes.controllers],
+          controllers: [
+            ...(path === false ? [] : [controllerAt(DevicesController, DEFAULT_DEVICES_PATH, path)]),
+            ...adminRoutes.controllers,
+          ],
           providers: [...(definition.providers ?? []), ...adminRoutes.providers],
         };
       },

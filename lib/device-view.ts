@@ -18,16 +18,15 @@ export interface DeviceView {
   isCurrent: boolean;
 }
 
-/** A device as the admin endpoints show it: what its owner sees, and who the owner is. */
+/** A device as the admin endpoints show it: what its owner sees, who the owner is, and when it was logged out. */
 export interface AdminDeviceView extends DeviceView {
   userId: string;
+  /** When the device was logged out; null while it is active. */
+  revokedAt: Date | null;
 }
 
 /** A device as events carry it: the public fields and the owner, never a token id or session id. */
-export interface DeviceSnapshot extends Omit<DeviceView, 'isCurrent'> {
-  userId: string;
-  revokedAt: Date | null;
-}
+export type DeviceSnapshot = Omit<AdminDeviceView, 'isCurrent'>;
 
 /** Copies the public fields one by one, so a column added to the entity is never exposed by accident. */
 export function toDeviceView(device: Device, currentDeviceId: string | undefined): DeviceView {
@@ -49,10 +48,10 @@ export function toDeviceView(device: Device, currentDeviceId: string | undefined
 
 /** {@link toDeviceView} and the owner; `isCurrent` marks the administrator's own device. */
 export function toAdminDeviceView(device: Device, currentDeviceId: string | undefined): AdminDeviceView {
-  return { ...toDeviceView(device, currentDeviceId), userId: device.userId };
+  return { ...toDeviceView(device, currentDeviceId), userId: device.userId, revokedAt: device.revokedAt };
 }
 
 export function toDeviceSnapshot(device: Device): DeviceSnapshot {
-  const { isCurrent: _isCurrent, ...view } = toDeviceView(device, undefined);
-  return { ...view, userId: device.userId, revokedAt: device.revokedAt };
+  const { isCurrent: _isCurrent, ...view } = toAdminDeviceView(device, undefined);
+  return view;
 }

@@ -8,11 +8,9 @@ import {
   Post,
   Query,
   Req,
-  ServiceUnavailableException,
   UnauthorizedException,
   UseGuards,
   UseInterceptors,
-  type Type,
 } from '@nestjs/common';
 import {
   DEFAULT_DEVICES_PATH,
@@ -20,11 +18,9 @@ import {
   DEVICE_TRACKER_OPTIONS,
   MAX_PAGE_OFFSET,
   MAX_PAGE_SIZE,
-  SESSION_CHECK_UNAVAILABLE,
 } from './device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
-import { claimedSessionId } from './device-id.js';
-import { getDeviceSession } from './device-session.js';
+import { requireCheckedSession } from './checked-session.js';
 import { normaliseUserId } from './user-id.js';
 import { toDeviceView, type DeviceView } from './device-view.js';
 import { DeviceService } from './device.service.js';
@@ -34,6 +30,7 @@ import { StoreUnavailableInterceptor } from './interceptors/store-unavailable.in
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 import { ParseDeviceIdPipe } from './pipes/parse-device-id.pipe.js';
 import { ParsePageParamPipe } from './pipes/parse-page-param.pipe.js';
+import { ApiPageQueries } from './openapi/api-page-queries.decorator.js';
 import { DeviceViewSchema, ErrorSchema, LoggedOutCountSchema } from './openapi/schemas.js';
 import {
   ApiBadRequestResponse,
@@ -42,7 +39,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiQuery,
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnauthorizedResponse,
@@ -65,8 +61,7 @@ export class DevicesController {
   /** The caller's devices, most recently seen first, `limit` (1 to 100, default 50) at a time from `offset`. */
   @Get()
   @ApiOperation({ summary: 'List my devices', description: 'Most recently seen first; logged-out devices included.' })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE } })
-  @ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', minimum: 0, maximum: MAX_PAGE_OFFSET } })
+  @ApiPageQueries()
   @ApiOkResponse({ type: DeviceViewSchema, isArray: true })
   @ApiBadRequestResponse({ type: ErrorSchema, description: 'limit or offset out of range' })
   async list(
@@ -128,19 +123,9 @@ export class DevicesController {
    * must not log out the others.
    */
   private userId(request: DeviceRequest): string {
-    if (claimedSessionId(request, this.options) && !getDeviceSession(request)) {
-      throw new ServiceUnavailableException(SESSION_CHECK_UNAVAILABLE);
-    }
+    requireCheckedSession(request, this.options);
     const userId = normaliseUserId(this.options.getUserId(request));
     if (userId === undefined) throw new UnauthorizedException('The authenticated user has no id');
     return userId;
   }
-}
-
-/** The controller mounted at `path`: the class itself at the default path, otherwise a subclass routed there. */
-export function devicesControllerAt(path: string): Type<DevicesController> {
-  if (path === DEFAULT_DEVICES_PATH) return DevicesController;
-  @Controller(path)
-  class PathDevicesController extends DevicesController {}
-  return PathDevicesController;
 }

@@ -24,7 +24,7 @@ import { createTestApp, initTestApp, PLATFORM } from './support/platform.js';
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
-/** What the user endpoints show, plus the owner: never a token, token digest or session id. */
+/** What the user endpoints show, plus the owner and when it was logged out: never a token, digest or session id. */
 const ADMIN_VIEW_KEYS = [
   'browser',
   'createdAt',
@@ -37,6 +37,7 @@ const ADMIN_VIEW_KEYS = [
   'lastLoginAt',
   'lastSeenAt',
   'os',
+  'revokedAt',
   'userAgent',
   'userId',
 ].toSorted();
@@ -445,6 +446,7 @@ describe(`admin endpoints (${TEST_DB}, ${PLATFORM})`, () => {
 
       expect(response.body).toMatchObject({ id: laptop.deviceId, userId: 'alice', isActive: false, isCurrent: false });
       expect(Object.keys(response.body).toSorted()).toEqual(ADMIN_VIEW_KEYS);
+      expect(new Date(response.body.revokedAt).getTime()).toBeGreaterThan(Date.now() - MINUTE);
       await expectLoggedOut(laptop);
       await expectStillIn(phone);
       await expectStillIn(bob);

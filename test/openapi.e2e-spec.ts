@@ -134,5 +134,17 @@ describe(`The sample app's API documentation (${PLATFORM})`, () => {
         '/api/admin/devices/{id}/logout',
       ]),
     );
+    const adminList = body.paths['/api/admin/devices'].get;
+    expect(adminList.tags).toEqual(['devices (admin)']);
+    expect(adminList.parameters.map((parameter: { name: string }) => parameter.name).toSorted()).toEqual(
+      ['active', 'ip', 'limit', 'offset', 'seenSince', 'userId'].toSorted(),
+    );
+    expect(Object.keys(adminList.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '503']));
+    expect(adminList.responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/AdminDevicesPage',
+    });
+    expect(Object.keys(body.components.schemas.AdminDeviceView.properties)).toEqual(
+      expect.arrayContaining(['userId', 'revokedAt', 'deviceName']),
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { USER_AGENT_MAX_LENGTH } from '../device-tracker.constants.js';
-import type { DeviceView } from '../device-view.js';
+import type { AdminDevicesPage } from '../admin-devices.controller.js';
+import type { AdminDeviceView, DeviceView } from '../device-view.js';
 import type { DeviceType } from '../user-agent.js';
 import { ApiProperty, ApiSchema } from './swagger.js';
 
@@ -67,4 +68,28 @@ export class ErrorSchema {
 
   @ApiProperty({ required: false, example: 'Not Found' })
   error?: string;
+}
+
+@ApiSchema({ name: 'AdminDeviceView', description: 'A device as administrators see it: its owner too' })
+export class AdminDeviceViewSchema extends DeviceViewSchema implements AdminDeviceView {
+  @ApiProperty({ example: '42' })
+  userId!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When it was logged out' })
+  revokedAt!: Date | null;
+}
+
+@ApiSchema({ name: 'AdminDevicesPage' })
+export class AdminDevicesPageSchema implements AdminDevicesPage {
+  @ApiProperty({ type: AdminDeviceViewSchema, isArray: true })
+  items!: AdminDeviceViewSchema[];
+
+  @ApiProperty({ description: 'How many devices match the filters, on every page together' })
+  total!: number;
+
+  @ApiProperty()
+  limit!: number;
+
+  @ApiProperty()
+  offset!: number;
 }

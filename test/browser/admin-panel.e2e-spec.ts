@@ -131,7 +131,7 @@ describe.runIf(browserAvailable())(`Admin panel in Chromium (${PLATFORM})`, () =
     expect(await meStatus(tokens.bob!)).toBe(200);
     await rows().first().getByRole('button', { name: 'Log out' }).click();
     await expect.poll(message).toBe('Chrome 130 on macOS of user 2 was logged out.');
-    expect(await rows().first().locator('.status').textContent()).toBe('Logged out');
+    expect(await rows().first().locator('.status').textContent()).toBe('Logged out just now');
     expect(await meStatus(tokens.bob!)).toBe(401);
     expect(await activeDevicesOf('2')).toBe(0);
   });

@@ -54,7 +54,9 @@ function row(device) {
   item
     .querySelector('.first-seen')
     .append(timeElement(device.createdAt, new Date(device.createdAt).toLocaleString('en')));
-  item.querySelector('.status').textContent = device.isActive ? 'Active' : 'Logged out';
+  const status = item.querySelector('.status');
+  if (device.isActive) status.textContent = 'Active';
+  else status.append('Logged out ', timeElement(device.revokedAt, ago(device.revokedAt)));
   const logout = item.querySelector('.logout');
   logout.hidden = !device.isActive;
   logout.addEventListener('click', () =>

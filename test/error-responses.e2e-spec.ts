@@ -14,8 +14,8 @@ interface Case {
   body?: string | object;
   contentType?: string;
   status: number;
-  /** What the message says; a list for the class-validator errors of Nest's ValidationPipe, one per problem. */
-  message: string | RegExp | string[];
+  /** What the message says (or a matcher); a list for the errors of Nest's ValidationPipe, one per problem. */
+  message: unknown;
 }
 
 /**
@@ -54,7 +54,7 @@ const CASES: Case[] = [
     path: '/api/devices?offset=abc',
     as: 'alice',
     status: 400,
-    message: /^offset must be a whole number/,
+    message: expect.stringMatching(/^offset must be a whole number/),
   },
   {
     name: 'a device id that is not a UUID',
@@ -86,7 +86,7 @@ const CASES: Case[] = [
     path: '/api/admin/devices?ip=300.1.1.1',
     as: 'admin',
     status: 400,
-    message: /^ip must be/,
+    message: expect.stringMatching(/^ip must be/),
   },
   {
     name: 'admin filter: a bad date',
@@ -94,7 +94,7 @@ const CASES: Case[] = [
     path: '/api/admin/devices?seenSince=yesterday',
     as: 'admin',
     status: 400,
-    message: /^seenSince must be/,
+    message: expect.stringMatching(/^seenSince must be/),
   },
   {
     name: 'admin filter: a bad boolean',
@@ -118,7 +118,7 @@ const CASES: Case[] = [
     path: '/api/admin/devices/logout-all',
     as: 'admin',
     status: 400,
-    message: /^userId is required/,
+    message: expect.stringMatching(/^userId is required/),
   },
   {
     name: 'a wrong password',
@@ -135,7 +135,7 @@ const CASES: Case[] = [
     body: '{"username": ',
     contentType: 'application/json',
     status: 400,
-    message: /JSON/,
+    message: expect.stringMatching(/JSON/),
   },
   {
     name: 'a refresh token that is not a JWT',
@@ -183,7 +183,7 @@ describe(`Error answers (${PLATFORM})`, () => {
     const { statusCode, message: said, error, ...rest } = response.body;
     expect(rest).toEqual({});
     expect(statusCode).toBe(status);
-    expect(said).toEqual(message instanceof RegExp ? expect.stringMatching(message) : message);
-    if (error !== undefined) expect(typeof error).toBe('string');
+    expect(said).toEqual(message);
+    expect(['undefined', 'string']).toContain(typeof error);
   });
 });

@@ -145,7 +145,13 @@ const CASES: Case[] = [
     status: 400,
     message: ['refresh_token must be a JWT'],
   },
-  { name: 'an unknown route', method: 'get', path: '/api/nothing-here', status: 404, message: /nothing-here/ },
+  {
+    name: 'an unknown route',
+    method: 'get',
+    path: '/api/nothing-here',
+    status: 404,
+    message: expect.stringMatching(/nothing-here/),
+  },
 ];
 
 describe(`Error answers (${PLATFORM})`, () => {

@@ -20,6 +20,7 @@ import { DataSource, type Repository } from 'typeorm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FIXTURE_JWT_SECRET, HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { WarningCollector } from './support/warning-collector.js';
 import { startTestApp } from './support/platform.js';
 import { rendezvous } from './support/rendezvous.js';
 
@@ -67,15 +68,6 @@ class LogoutAuditor {
   @OnEvent(DeviceTrackerEvents.DEVICE_LOGGED_OUT)
   onLoggedOut(event: DeviceLoggedOutEvent) {
     this.loggedOut.push(event);
-  }
-}
-
-class WarningCollector implements LoggerService {
-  readonly warnings: string[] = [];
-  log() {}
-  error() {}
-  warn(message: unknown) {
-    this.warnings.push(String(message));
   }
 }
 
@@ -349,7 +341,7 @@ describe(`events through @nestjs/event-emitter (${TEST_DB})`, () => {
       DeviceTrackerEvents.DEVICE_LOGGED_OUT,
     ]);
     expect(logger.warnings).toContain(
-      `A listener of ${DeviceTrackerEvents.DEVICE_CREATED} failed: listener of ${DeviceTrackerEvents.DEVICE_CREATED} is broken`,
+      `[DeviceTracker] A listener of ${DeviceTrackerEvents.DEVICE_CREATED} failed: listener of ${DeviceTrackerEvents.DEVICE_CREATED} is broken`,
     );
   });
 

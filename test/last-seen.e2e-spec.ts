@@ -18,6 +18,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GuardedAppModule } from './fixtures/guarded-app.module.js';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB, testDatabaseOptions } from './support/database.js';
+import { WarningCollector } from './support/warning-collector.js';
 import { createTestApp, initTestApp, startTestApp } from './support/platform.js';
 
 /** Addresses the app sees through `X-Forwarded-For` (it trusts the loopback proxy that supertest is). */
@@ -30,18 +31,6 @@ const AFTER_INTERVAL = INTERVAL + 150;
 interface Login {
   access: string;
   deviceId: string;
-}
-
-/** Collects what the module logs as warnings. */
-class WarningCollector implements LoggerService {
-  readonly warnings: string[] = [];
-  log() {}
-  error() {}
-  debug() {}
-  verbose() {}
-  warn(message: unknown) {
-    this.warnings.push(String(message));
-  }
 }
 
 /** Reads until `done` holds or ~2 s have passed, and returns the last read: the write is off the response path. */
@@ -193,7 +182,9 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
     expect(first.body).toEqual([expect.objectContaining({ id: alice.deviceId, isCurrent: true })]);
     await expect
       .poll(() => logger.warnings, { timeout: 2000 })
-      .toContainEqual(`Could not record when device ${alice.deviceId} was last seen: the database went away`);
+      .toContainEqual(
+        `[DeviceTracker] Could not record when device ${alice.deviceId} was last seen: the database went away`,
+      );
     await get(app, '/devices', alice).expect(200);
 
     expect(recordSeen).toHaveBeenCalledTimes(1);

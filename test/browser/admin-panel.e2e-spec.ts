@@ -28,7 +28,7 @@ describe.runIf(browserAvailable())(`Admin panel in Chromium (${PLATFORM})`, () =
     tokens.aliceIphone = await login('alice', USER_AGENTS.iphone);
     tokens.bob = await login('bob', USER_AGENTS.mac);
     browser = await launchChromium();
-    page = await (await newDevice(browser, USER_AGENTS.mac)).newPage();
+    page = await (await newDevice(browser, USER_AGENTS.mac, 1280)).newPage();
     page.on('pageerror', (error) => scriptErrors.push(error.message));
     await page.goto(`${base}/admin`);
   });

@@ -39,8 +39,8 @@ export const USER_AGENTS = {
 } as const;
 
 /** A fresh browser profile (its own cookies and storage): one device. */
-export function newDevice(browser: Browser, userAgent: string): Promise<BrowserContext> {
-  return browser.newContext({ userAgent, viewport: { width: 960, height: 720 }, locale: 'en-US' });
+export function newDevice(browser: Browser, userAgent: string, width = 960): Promise<BrowserContext> {
+  return browser.newContext({ userAgent, viewport: { width, height: 720 }, locale: 'en-US' });
 }
 
 /** Where `npm run screenshots` writes the README's pictures; the tests take none otherwise. */

@@ -47,7 +47,7 @@ function row(device) {
   const item = $('#row').content.firstElementChild.cloneNode(true);
   item.dataset.deviceId = device.id;
   item.querySelector('.user').textContent = device.userId;
-  item.querySelector('.device').textContent = device.isCurrent ? `${device.deviceName} (you)` : device.deviceName;
+  item.querySelector('.name').textContent = device.isCurrent ? `${device.deviceName} (you)` : device.deviceName;
   item.querySelector('.agent').textContent = device.userAgent;
   item.querySelector('.ip').textContent = device.ipAddress ?? '–';
   item.querySelector('.last-seen').append(timeElement(device.lastSeenAt, ago(device.lastSeenAt)));

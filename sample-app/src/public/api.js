@@ -60,11 +60,14 @@ export async function call(session, method, path) {
   const send = () => fetch(path, { method, headers: { authorization: `Bearer ${session.tokens.access_token}` } });
   let response = await send();
   if (response.status === 401) {
+    const refused = await errorOf(response);
     try {
       await refresh(session);
     } catch (error) {
       session.tokens = null;
-      throw error;
+      // Why the access token was refused ("This device has been logged out") says more than the refresh's answer,
+      // unless it is passport's bare "Unauthorized" for an expired token.
+      throw refused.message === 'Unauthorized' ? error : refused;
     }
     response = await send();
   }

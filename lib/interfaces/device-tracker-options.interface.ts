@@ -2,7 +2,7 @@ import type { CanActivate, Type } from '@nestjs/common';
 import type { DeviceRequest } from './device-request.interface.js';
 import type { RevocationNotifier } from './revocation-notifier.interface.js';
 
-/** The one call the module makes on an express-session store (`MemoryStore`, connect-redis, connect-pg-simple…). */
+/** The one call the module makes on a session store: express-session's (`MemoryStore`, connect-redis…) or @fastify/session's. */
 export interface SessionStoreLike {
   destroy(sessionId: string, callback: (error?: unknown) => void): void;
 }
@@ -117,9 +117,10 @@ export interface DeviceTrackerModuleOptions {
   /** Cap on each user's active devices. Default: no cap. */
   maxDevices?: MaxDevicesOptions;
   /**
-   * The app's express-session store, for apps that sign users in with sessions rather than tokens. A device
-   * tracked on a request with an express session is tied to that session (`request.sessionID`), and logging the
-   * device out destroys the session in this store, so its cookie stops working. Default: none.
+   * The app's session store (express-session, or @fastify/session on Fastify), for apps that sign users in with
+   * sessions rather than tokens. A device tracked on a request with a session is tied to that session
+   * (`request.sessionID`, or `request.session.sessionId` with @fastify/session), and logging the device out destroys
+   * the session in this store, so its cookie stops working. Default: none.
    */
   sessionStore?: SessionStoreLike;
   /**

@@ -10,7 +10,13 @@ await app.listen(config.port);
 
 const base = `http://localhost:${config.port}`;
 const [{ username, password }] = DEMO_USERS;
-new Logger('SampleApp').log(`Listening on ${base} (database: ${config.database.type}). Try it:
+new Logger('SampleApp').log(`Listening on ${base} (database: ${config.database.type}, platform: ${config.platform}).
+
+  Your devices:  ${base}/devices
+  Admin panel:   ${base}/admin
+  API docs:      ${base}/docs
+
+Or with curl:
 
   curl -si -X POST ${base}/auth/login -H 'content-type: application/json' \\
        -d '{"username":"${username}","password":"${password}"}'
@@ -18,4 +24,4 @@ new Logger('SampleApp').log(`Listening on ${base} (database: ${config.database.t
   curl -s -X POST ${base}/api/devices/<id>/logout -H "authorization: Bearer <access_token>"
   curl -s -X POST ${base}/auth/refresh -H 'content-type: application/json' -d '{"refresh_token":"<refresh_token>"}'
 
-Demo users: ${DEMO_USERS.map((user) => `${user.username} / ${user.password}`).join(', ')}`);
+Demo users: ${DEMO_USERS.map((user) => `${user.username} / ${user.password}${user.isAdmin ? ' (administrator)' : ''}`).join(', ')}`);

@@ -20,28 +20,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { ADMIN_ROLE, AdminAppModule, AdminRoleGuard } from './fixtures/admin-app.module.js';
 import { TEST_DB } from './support/database.js';
 import { createTestApp, initTestApp, PLATFORM } from './support/platform.js';
+import { ADMIN_DEVICE_VIEW_KEYS } from './support/view-keys.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
-/** What the user endpoints show, plus the owner and when it was logged out: never a token, digest or session id. */
-const ADMIN_VIEW_KEYS = [
-  'browser',
-  'createdAt',
-  'deviceName',
-  'deviceType',
-  'id',
-  'ipAddress',
-  'isActive',
-  'isCurrent',
-  'lastLoginAt',
-  'lastSeenAt',
-  'os',
-  'revokedAt',
-  'userAgent',
-  'userId',
-].toSorted();
-
 const badRequest = (message: string) => ({ statusCode: 400, error: 'Bad Request', message });
 const notFound = { statusCode: 404, error: 'Not Found', message: 'Device not found' };
 const USER_ID_MESSAGE = 'userId must be a user id of 1 to 128 characters';
@@ -257,7 +240,7 @@ describe(`admin endpoints (${TEST_DB}, ${PLATFORM})`, () => {
     it('shows what the user endpoints show and the owner, never a token digest or session id', async () => {
       const response = await get('/admin/devices', root).expect(200);
       for (const view of response.body.items as AdminDeviceView[]) {
-        expect(Object.keys(view).toSorted()).toEqual(ADMIN_VIEW_KEYS);
+        expect(Object.keys(view).toSorted()).toEqual(ADMIN_DEVICE_VIEW_KEYS);
       }
       const own = await devices.findOneByOrFail({ id: root.deviceId });
       for (const secret of [
@@ -402,7 +385,7 @@ describe(`admin endpoints (${TEST_DB}, ${PLATFORM})`, () => {
 
       const shown = await get(`/admin/devices/${bob.deviceId.toUpperCase()}`, root).expect(200);
       expect(shown.body).toMatchObject({ id: bob.deviceId, userId: 'bob', isActive: true, isCurrent: false });
-      expect(Object.keys(shown.body).toSorted()).toEqual(ADMIN_VIEW_KEYS);
+      expect(Object.keys(shown.body).toSorted()).toEqual(ADMIN_DEVICE_VIEW_KEYS);
       const own = await get(`/admin/devices/${root.deviceId}`, root).expect(200);
       expect(own.body).toMatchObject({ userId: 'root', isCurrent: true });
 
@@ -445,7 +428,7 @@ describe(`admin endpoints (${TEST_DB}, ${PLATFORM})`, () => {
       const response = await post(`/admin/devices/${laptop.deviceId}/logout`, root).expect(200);
 
       expect(response.body).toMatchObject({ id: laptop.deviceId, userId: 'alice', isActive: false, isCurrent: false });
-      expect(Object.keys(response.body).toSorted()).toEqual(ADMIN_VIEW_KEYS);
+      expect(Object.keys(response.body).toSorted()).toEqual(ADMIN_DEVICE_VIEW_KEYS);
       expect(new Date(response.body.revokedAt).getTime()).toBeGreaterThan(Date.now() - MINUTE);
       await expectLoggedOut(laptop);
       await expectStillIn(phone);

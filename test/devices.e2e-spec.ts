@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { TEST_DB } from './support/database.js';
 import { PLATFORM } from './support/platform.js';
 import { startSampleApp } from './support/sample-app.js';
+import { DEVICE_VIEW_KEYS } from './support/view-keys.js';
 
 const CHROME_MAC =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
@@ -173,22 +174,7 @@ describe(`devices endpoints of the sample app (${TEST_DB})`, () => {
 
       expect(body.map((device) => device.id)).toEqual([phone.deviceId, laptop.deviceId]);
       expect(body.map((device) => device.isCurrent)).toEqual([true, false]);
-      expect(Object.keys(body[0]).toSorted()).toEqual(
-        [
-          'browser',
-          'createdAt',
-          'deviceName',
-          'deviceType',
-          'id',
-          'ipAddress',
-          'isActive',
-          'isCurrent',
-          'lastLoginAt',
-          'lastSeenAt',
-          'os',
-          'userAgent',
-        ].toSorted(),
-      );
+      expect(Object.keys(body[0]).toSorted()).toEqual(DEVICE_VIEW_KEYS);
       for (const token of [phone.refresh, laptop.refresh]) {
         expect(response.text).not.toContain(jtiOf(token));
         expect(response.text).not.toContain(storedIdOf(token));

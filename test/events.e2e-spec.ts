@@ -20,6 +20,7 @@ import { DataSource, type Repository } from 'typeorm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FIXTURE_JWT_SECRET, HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { SNAPSHOT_KEYS } from './support/view-keys.js';
 import { WarningCollector } from './support/warning-collector.js';
 import { startTestApp } from './support/platform.js';
 import { rendezvous } from './support/rendezvous.js';
@@ -29,23 +30,6 @@ const CHROME_MAC =
 const jwt = new JwtService({ secret: FIXTURE_JWT_SECRET });
 const claimsOf = (token: string) => jwt.decode<{ sid: string; jti?: string }>(token);
 const digestOf = (jti: string) => createHash('sha256').update(jti).digest('hex');
-
-/** The fields of a device as events carry it: its public fields and owner, nothing secret. */
-const SNAPSHOT_KEYS = [
-  'browser',
-  'createdAt',
-  'deviceName',
-  'deviceType',
-  'id',
-  'ipAddress',
-  'isActive',
-  'lastLoginAt',
-  'lastSeenAt',
-  'os',
-  'revokedAt',
-  'userAgent',
-  'userId',
-].toSorted();
 
 type EventName = (typeof DeviceTrackerEvents)[keyof typeof DeviceTrackerEvents];
 

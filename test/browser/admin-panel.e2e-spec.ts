@@ -3,9 +3,16 @@ import { Device } from 'nestjs-device-tracker';
 import type { Browser, Page } from 'playwright-core';
 import { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { browserAvailable, launchChromium, newDevice, SCREENSHOTS, USER_AGENTS } from '../support/browser.js';
+import {
+  browserAvailable,
+  launchChromium,
+  newDevice,
+  SCREENSHOTS,
+  ScriptErrors,
+  USER_AGENTS,
+} from '../support/browser.js';
 import { PLATFORM } from '../support/platform.js';
-import { startSampleApp } from '../support/sample-app.js';
+import { serveSampleApp } from '../support/sample-app.js';
 
 interface Tokens {
   access_token: string;
@@ -16,27 +23,21 @@ describe.runIf(browserAvailable())(`Admin panel in Chromium (${PLATFORM})`, () =
   let base: string;
   let browser: Browser;
   let page: Page;
-  const scriptErrors: string[] = [];
+  const scriptErrors = new ScriptErrors();
   const tokens: Record<string, Tokens> = {};
 
   beforeAll(async () => {
-    app = await startSampleApp();
-    await app.listen(0, '127.0.0.1');
-    base = await app.getUrl();
+    ({ app, base } = await serveSampleApp());
     // Devices signed in outside the panel: alice on two browsers, bob on one.
     tokens.aliceMac = await login('alice', USER_AGENTS.mac);
     tokens.aliceIphone = await login('alice', USER_AGENTS.iphone);
     tokens.bob = await login('bob', USER_AGENTS.mac);
     browser = await launchChromium();
-    page = await (await newDevice(browser, USER_AGENTS.mac, 1280)).newPage();
-    page.on('pageerror', (error) => scriptErrors.push(error.message));
+    page = scriptErrors.watch(await (await newDevice(browser, USER_AGENTS.mac, 1280)).newPage());
     await page.goto(`${base}/admin`);
   });
 
-  afterEach(() => {
-    const errors = scriptErrors.splice(0);
-    if (errors.length > 0) throw new Error(`The page's script failed: ${errors.join('; ')}`);
-  });
+  afterEach(() => scriptErrors.check());
 
   afterAll(async () => {
     await browser?.close();

@@ -3,9 +3,16 @@ import { Device } from 'nestjs-device-tracker';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { browserAvailable, launchChromium, newDevice, SCREENSHOTS, USER_AGENTS } from '../support/browser.js';
+import {
+  browserAvailable,
+  launchChromium,
+  newDevice,
+  SCREENSHOTS,
+  ScriptErrors,
+  USER_AGENTS,
+} from '../support/browser.js';
 import { PLATFORM } from '../support/platform.js';
-import { startSampleApp } from '../support/sample-app.js';
+import { serveSampleApp } from '../support/sample-app.js';
 
 const ALICE = { username: 'alice', password: 'alice-password' };
 
@@ -17,12 +24,10 @@ describe.runIf(browserAvailable())(`"Your devices" page in Chromium (${PLATFORM}
   let iphone: BrowserContext;
   let macPage: Page;
   let iphonePage: Page;
-  const scriptErrors: string[] = [];
+  const scriptErrors = new ScriptErrors();
 
   beforeAll(async () => {
-    app = await startSampleApp();
-    await app.listen(0, '127.0.0.1');
-    base = await app.getUrl();
+    ({ app, base } = await serveSampleApp());
     browser = await launchChromium();
     mac = await newDevice(browser, USER_AGENTS.mac);
     iphone = await newDevice(browser, USER_AGENTS.iphone);
@@ -30,20 +35,16 @@ describe.runIf(browserAvailable())(`"Your devices" page in Chromium (${PLATFORM}
     iphonePage = await open(iphone);
   });
 
-  afterEach(() => {
-    const errors = scriptErrors.splice(0);
-    if (errors.length > 0) throw new Error(`The page's script failed: ${errors.join('; ')}`);
-  });
+  afterEach(() => scriptErrors.check());
 
   afterAll(async () => {
     await browser?.close();
     await app?.close();
   });
 
-  /** A page of the app in `context`; its script errors are collected and fail the test that caused them. */
+  /** A page of the app in `context`, its script errors watched. */
   async function open(context: BrowserContext): Promise<Page> {
-    const page = await context.newPage();
-    page.on('pageerror', (error) => scriptErrors.push(error.message));
+    const page = scriptErrors.watch(await context.newPage());
     await page.goto(`${base}/`);
     return page;
   }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium (package `chromium`): the tests never download a browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -45,3 +45,18 @@ export function newDevice(browser: Browser, userAgent: string, width = 960): Pro
 
 /** Where `npm run screenshots` writes the README's pictures; the tests take none otherwise. */
 export const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS ? new URL('../../docs/', import.meta.url) : undefined;
+
+/** Uncaught script errors of the pages watched; `check()` (after each test) fails the test that caused any. */
+export class ScriptErrors {
+  private readonly errors: string[] = [];
+
+  watch(page: Page): Page {
+    page.on('pageerror', (error) => this.errors.push(error.message));
+    return page;
+  }
+
+  check(): void {
+    const errors = this.errors.splice(0);
+    if (errors.length > 0) throw new Error(`The page's script failed: ${errors.join('; ')}`);
+  }
+}

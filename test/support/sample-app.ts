@@ -9,3 +9,10 @@ export async function startSampleApp(overrides: Partial<SampleConfig> = {}): Pro
   const config: SampleConfig = { ...loadConfig({}), platform: PLATFORM, database: testDatabaseOptions(), ...overrides };
   return initTestApp(await createApp(config, { logger: false }));
 }
+
+/** The sample app listening on a free loopback port, for a real browser: the app and its base URL. */
+export async function serveSampleApp(): Promise<{ app: INestApplication; base: string }> {
+  const app = await startSampleApp();
+  await app.listen(0, '127.0.0.1');
+  return { app, base: await app.getUrl() };
+}

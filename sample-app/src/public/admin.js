@@ -1,6 +1,6 @@
 // The admin panel: every user's devices from the module's admin endpoints, filtered and paged, with a log-out
 // button per device and one for all of a user's devices. Every value from the server is put in the page as text.
-import { ago, call, Session, showMessage, signIn, signOut, timeElement } from './api.js';
+import { ago, call, handleSignIn, Session, showMessage, signOut, timeElement } from './api.js';
 
 const ADMIN = '/api/admin/devices';
 const PAGE_SIZE = 20;
@@ -62,15 +62,20 @@ function row(device) {
   logout.addEventListener('click', () =>
     attempt(async () => {
       await call(session, 'POST', `${ADMIN}/${encodeURIComponent(device.id)}/logout`);
-      showMessage(message, `${device.deviceName} of user ${device.userId} was logged out.`, 'info');
       await load();
+      showMessage(message, `${device.deviceName} of user ${device.userId} was logged out.`, 'info');
     }),
   );
   return item;
 }
 
+/** Counts the loads started, so an answer overtaken by a newer request (filters changed meanwhile) is dropped. */
+let loads = 0;
+
 async function load() {
+  const started = ++loads;
   const page = await call(session, 'GET', `${ADMIN}?${query()}`);
+  if (started !== loads) return;
   $('#rows').replaceChildren(...page.items.map(row));
   $('#empty').hidden = page.items.length > 0;
   const last = page.offset + page.items.length;
@@ -83,20 +88,7 @@ async function load() {
   $('#sign-out').hidden = false;
 }
 
-$('#sign-in').addEventListener('submit', (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  attempt(async () => {
-    try {
-      await signIn(session, form.get('username'), form.get('password'));
-    } catch (error) {
-      return showMessage(message, error.message);
-    }
-    event.target.reset();
-    showMessage(message, null);
-    await load();
-  });
-});
+handleSignIn($('#sign-in'), session, message, () => attempt(load));
 
 $('#filters').addEventListener('submit', (event) => {
   event.preventDefault();
@@ -126,12 +118,12 @@ $('#logout-user').addEventListener('click', () =>
   attempt(async () => {
     const userId = new FormData($('#filters')).get('userId').trim();
     const { loggedOut } = await call(session, 'POST', `${ADMIN}/logout-all?${new URLSearchParams({ userId })}`);
+    await load();
     showMessage(
       message,
       `Logged out ${loggedOut} ${loggedOut === 1 ? 'device' : 'devices'} of user ${userId}.`,
       'info',
     );
-    await load();
   }),
 );
 

@@ -39,10 +39,29 @@ async function post(path, body) {
   return fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
 
-export async function signIn(session, username, password) {
+async function signIn(session, username, password) {
   const response = await post('/auth/login', { username, password });
   if (!response.ok) throw await errorOf(response);
   session.tokens = await response.json();
+}
+
+/**
+ * Signs in with `form`'s username and password when it is submitted. A refusal is shown in `box` (wrong password);
+ * after a success the form is cleared and `signedIn` runs.
+ */
+export function handleSignIn(form, session, box, signedIn) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const fields = new FormData(form);
+    try {
+      await signIn(session, fields.get('username'), fields.get('password'));
+    } catch (error) {
+      return showMessage(box, error.message);
+    }
+    form.reset();
+    showMessage(box, null);
+    await signedIn();
+  });
 }
 
 async function refresh(session) {

@@ -1,6 +1,6 @@
 // "Your devices": the signed-in user's devices from GET /api/devices, each with a log-out button, and a button
 // that logs out all the others. Every value from the server is put in the page as text, never as HTML.
-import { ago, call, Session, showMessage, signIn, signOut, timeElement } from './api.js';
+import { ago, call, handleSignIn, Session, showMessage, signOut, timeElement } from './api.js';
 
 const DEVICES = '/api/devices';
 /** How often the list is reloaded while the page is visible, so a device logged out elsewhere notices. */
@@ -55,8 +55,13 @@ function card(device) {
   return item;
 }
 
+/** Counts the loads started, so an answer overtaken by a newer one (a timed reload, say) is dropped. */
+let loads = 0;
+
 async function load() {
+  const started = ++loads;
   const devices = await call(session, 'GET', DEVICES);
+  if (started !== loads) return;
   const current = devices.find((device) => device.isCurrent);
   $('#device-list').replaceChildren(...devices.map(card));
   $('#who').textContent = current ? `Signed in on ${current.deviceName}` : 'Signed in';
@@ -70,32 +75,19 @@ async function load() {
 async function logOut(device) {
   await call(session, 'POST', `${DEVICES}/${encodeURIComponent(device.id)}/logout`);
   if (device.isCurrent) return signedOut('You signed out of this device.');
-  showMessage(message, `${device.deviceName} was logged out.`, 'info');
   await load();
+  showMessage(message, `${device.deviceName} was logged out.`, 'info');
 }
 
-$('#sign-in').addEventListener('submit', (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  attempt(async () => {
-    try {
-      await signIn(session, form.get('username'), form.get('password'));
-    } catch (error) {
-      return showMessage(message, error.message);
-    }
-    event.target.reset();
-    showMessage(message, null);
-    await load();
-  });
-});
+handleSignIn($('#sign-in'), session, message, () => attempt(load));
 
 $('#refresh').addEventListener('click', () => attempt(load));
 
 $('#logout-others').addEventListener('click', () =>
   attempt(async () => {
     const { loggedOut } = await call(session, 'POST', `${DEVICES}/logout-others`);
-    showMessage(message, `Logged out ${loggedOut} other ${loggedOut === 1 ? 'device' : 'devices'}.`, 'info');
     await load();
+    showMessage(message, `Logged out ${loggedOut} other ${loggedOut === 1 ? 'device' : 'devices'}.`, 'info');
   }),
 );
 

@@ -1,13 +1,14 @@
-// Boots the packed module in an app without @nestjs/swagger (run with --import ./hide-swagger.mjs): the OpenAPI
+// Boots the packed module in an app without @nestjs/swagger (run with --require ./hide-swagger.cjs): the OpenAPI
 // decorators must fall back to nothing and the devices endpoints must still answer.
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DEVICE_TRACKER_MIGRATIONS, DeviceTrackerModule } from 'nestjs-device-tracker';
 
-await assert.rejects(import('@nestjs/swagger'), { code: 'ERR_MODULE_NOT_FOUND' });
+assert.throws(() => createRequire(import.meta.url).resolve('@nestjs/swagger'), { code: 'MODULE_NOT_FOUND' });
 
 // The caller's id comes from a header: enough to reach the endpoints without a token setup.
 const headerUser = {

@@ -47,11 +47,14 @@ describe('clientIp', () => {
     );
   });
 
-  it('does not strip a ::ffff: prefix that is not followed by an IPv4 address', () => {
-    // Still a valid IPv6 address (hex form of an IPv4-mapped address): kept whole.
-    expect(clientIp(request({ ip: '::ffff:c000:280' }))).toBe('::ffff:c000:280');
-    // Not an address at all.
+  it('stores every spelling of one address the same way, so a search by address finds it', () => {
+    // The hex form of an IPv4-mapped address is that IPv4 address.
+    expect(clientIp(request({ ip: '::ffff:c000:280' }))).toBe('192.0.2.128');
+    // A proxy's X-Forwarded-For is taken as written: upper case, leading zeros, uncompressed.
+    expect(clientIp(request({ ip: '2001:0DB8:0000:0000:0000:0000:0000:0001' }))).toBe('2001:db8::1');
+    // Not an address at all, or a zone id ipaddr.js cannot read.
     expect(clientIp(request({ ip: '::ffff:not-an-ip' }))).toBeNull();
+    expect(clientIp(request({ ip: 'fe80::1%a.b' }))).toBeNull();
   });
 
   it.each([

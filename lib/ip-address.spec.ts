@@ -24,6 +24,10 @@ describe('canonicalIpAddress', () => {
     },
   );
 
+  it('refuses zone ids that Node accepts but ipaddr.js cannot read, rather than throwing', () => {
+    for (const text of ['fe80::1%a.b', 'fe80::1%a:b', 'fe80::1%-']) expect(canonicalIpAddress(text)).toBeUndefined();
+  });
+
   it('refuses an address longer than any stored one (a long zone id)', () => {
     expect(canonicalIpAddress(`fe80::1%${'e'.repeat(60)}`)).toBeUndefined();
   });

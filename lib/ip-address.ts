@@ -9,7 +9,13 @@ import { IP_ADDRESS_MAX_LENGTH } from './device-tracker.constants.js';
  */
 export function canonicalIpAddress(text: string): string | undefined {
   if (!isIP(text) || text.length > IP_ADDRESS_MAX_LENGTH) return undefined;
-  const address = ipaddr.parse(text);
+  let address: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    address = ipaddr.parse(text);
+  } catch {
+    // Node accepts some zone ids (`fe80::1%a.b`) that ipaddr.js does not: not an address the module can store.
+    return undefined;
+  }
   if (address.kind() === 'ipv6') {
     const ipv6 = address as ipaddr.IPv6;
     if (ipv6.isIPv4MappedAddress()) return ipv6.toIPv4Address().toString();

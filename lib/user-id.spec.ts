@@ -29,6 +29,11 @@ describe('normaliseUserId', () => {
     expect(normaliseUserId('x'.repeat(129))).toBeUndefined();
   });
 
+  it('returns undefined for an id with a control character (PostgreSQL refuses NUL in text)', () => {
+    for (const id of ['\u0000', 'alice\u0000', 'bob\n', '\u007f']) expect(normaliseUserId(id)).toBeUndefined();
+    expect(normaliseUserId('ålice 🙂')).toBe('ålice 🙂');
+  });
+
   it('returns undefined for null and undefined', () => {
     expect(normaliseUserId(null)).toBeUndefined();
     expect(normaliseUserId(undefined)).toBeUndefined();

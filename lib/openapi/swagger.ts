@@ -1,14 +1,24 @@
+import { createRequire } from 'node:module';
 import type * as Swagger from '@nestjs/swagger';
+
+const require = createRequire(import.meta.url);
 
 /**
  * `@nestjs/swagger` when the app has it, otherwise nothing: the module describes its endpoints for OpenAPI without
- * making every app install Swagger. Only a missing package is tolerated; any other load error is thrown.
+ * making every app install Swagger. It is CommonJS, so it is required synchronously: a top-level await would stop
+ * CommonJS apps from `require()`-ing this package. Only a package that cannot be found is tolerated; one that is
+ * installed but fails to load throws.
  */
-const swagger: typeof Swagger | undefined = await import('@nestjs/swagger').catch((error: unknown) => {
-  const { code, message } = error as { code?: string; message?: string };
-  if (code === 'ERR_MODULE_NOT_FOUND' && message?.includes("'@nestjs/swagger'")) return undefined;
-  throw error;
-});
+function loadSwagger(): typeof Swagger | undefined {
+  try {
+    require.resolve('@nestjs/swagger');
+  } catch {
+    return undefined;
+  }
+  return require('@nestjs/swagger') as typeof Swagger;
+}
+
+const swagger = loadSwagger();
 
 const noop = (): ClassDecorator & MethodDecorator & PropertyDecorator => () => undefined;
 

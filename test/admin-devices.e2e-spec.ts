@@ -19,7 +19,7 @@ import { DataSource, type Repository } from 'typeorm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN_ROLE, AdminAppModule, AdminRoleGuard } from './fixtures/admin-app.module.js';
 import { TEST_DB } from './support/database.js';
-import { createTestApp, initTestApp, PLATFORM } from './support/platform.js';
+import { createTestApp, initTestApp, PLATFORM, type TestAppOptions } from './support/platform.js';
 import { ADMIN_DEVICE_VIEW_KEYS } from './support/view-keys.js';
 
 const MINUTE = 60_000;
@@ -27,7 +27,7 @@ const DAY = 24 * 60 * MINUTE;
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
 const badRequest = (message: string) => ({ statusCode: 400, error: 'Bad Request', message });
 const notFound = { statusCode: 404, error: 'Not Found', message: 'Device not found' };
-const USER_ID_MESSAGE = 'userId must be a user id of 1 to 128 characters';
+const USER_ID_MESSAGE = 'userId must be a user id of 1 to 128 characters, none of them control characters';
 const ACTIVE_MESSAGE = 'active must be true or false';
 const IP_MESSAGE = 'ip must be an IPv4 or IPv6 address';
 const SEEN_SINCE_MESSAGE =
@@ -68,9 +68,10 @@ function deviceRow(userId: string, seenAt: Date, fields: Partial<Device> = {}): 
 async function startApp(
   deviceTracker: DynamicModule,
   configure: (app: INestApplication) => void = () => undefined,
+  trustProxy: TestAppOptions['trustProxy'] = false,
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [AdminAppModule.with(deviceTracker)] }).compile();
-  const app = createTestApp(moduleRef, { logger: false });
+  const app = createTestApp(moduleRef, { logger: false, trustProxy });
   configure(app);
   return initTestApp(app);
 }
@@ -483,7 +484,7 @@ describe(`admin endpoints (${TEST_DB}, ${PLATFORM})`, () => {
         expect(response.body).toEqual(
           badRequest(
             query === '' || query === '?user=alice'
-              ? `userId is required: a user id of 1 to 128 characters`
+              ? `userId is required: a user id of 1 to 128 characters, none of them control characters`
               : USER_ID_MESSAGE,
           ),
         );
@@ -532,7 +533,7 @@ describe(`admin endpoints are off by default (${TEST_DB}, ${PLATFORM})`, () => {
 
 describe(`admin endpoints, configured (${TEST_DB}, ${PLATFORM})`, () => {
   let app: INestApplication | undefined;
-  const { login, get } = clientOf(() => app!);
+  const { login, get, post } = clientOf(() => app!);
 
   afterEach(async () => {
     await app?.close();
@@ -592,6 +593,57 @@ describe(`admin endpoints, configured (${TEST_DB}, ${PLATFORM})`, () => {
     ]) {
       expect((await get(`/admin/devices${bad}`, root).expect(400)).body).toEqual(badRequest(message!));
     }
+  });
+
+  it('finds a device by its address however a trusted proxy wrote it', async () => {
+    app = await startApp(DeviceTrackerModule.forRoot({ admin: { guard: AdminRoleGuard } }), undefined, 'loopback');
+    const root = await login('root', [ADMIN_ROLE]);
+    const proxied = await request(app.getHttpServer())
+      .post('/login')
+      .set('x-forwarded-for', '2001:0DB8:0000::0001')
+      .send({ userId: 'alice' })
+      .expect(200);
+    const deviceId = proxied.headers['x-device-id'];
+
+    const stored = await app.get(DataSource).getRepository(Device).findOneByOrFail({ id: deviceId });
+    expect(stored.ipAddress).toBe('2001:db8::1');
+    for (const written of ['2001:db8::1', '2001:DB8:0:0:0:0:0:1', '2001:0db8::0001']) {
+      const listed = (await get(`/admin/devices?ip=${encodeURIComponent(written)}`, root).expect(200))
+        .body as AdminDevicesPage;
+      expect(listed.items.map((device) => device.id)).toEqual([deviceId]);
+    }
+  });
+
+  it("never acts for an administrator whose session could not be checked (whenSessionCheckFails: 'allow')", async () => {
+    app = await startApp(
+      DeviceTrackerModule.forRoot({ whenSessionCheckFails: 'allow', admin: { guard: AdminRoleGuard } }),
+    );
+    const root = await login('root', [ADMIN_ROLE]);
+    const alice = await login('alice');
+    const devices = app.get(DataSource).getRepository(Device);
+
+    vi.spyOn(devices, 'findOne').mockRejectedValueOnce(new Error('the database went away'));
+    const refused = await post(`/admin/devices/${alice.deviceId}/logout`, root).expect(503);
+    expect(refused.body).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'Cannot check this device session right now; try again shortly',
+    });
+    expect(await devices.findOneByOrFail({ id: alice.deviceId })).toMatchObject({ isActive: true });
+    // Once the database answers again, the session is checked and the administrator is served.
+    await post(`/admin/devices/${alice.deviceId}/logout`, root).expect(200);
+    expect(await devices.findOneByOrFail({ id: alice.deviceId })).toMatchObject({ isActive: false });
+  });
+
+  it('refuses a user id with a control character with 400, on every database', async () => {
+    app = await startApp(DeviceTrackerModule.forRoot({ admin: { guard: AdminRoleGuard } }));
+    const root = await login('root', [ADMIN_ROLE]);
+    for (const path of ['/admin/devices?userId=%00', '/admin/devices?userId=bob%0A']) {
+      expect((await get(path, root).expect(400)).body).toEqual(badRequest(USER_ID_MESSAGE));
+    }
+    expect((await post('/admin/devices/logout-all?userId=%00', root).expect(400)).body).toEqual(
+      badRequest(USER_ID_MESSAGE),
+    );
   });
 
   it('refuses to search by IP address when none are stored', async () => {

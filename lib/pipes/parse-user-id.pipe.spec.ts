@@ -15,7 +15,7 @@ describe('ParseUserIdPipe', () => {
     'refuses %j with a message naming the parameter',
     (value) => {
       expect(() => optional.transform(value)).toThrow(
-        new BadRequestException('userId must be a user id of 1 to 128 characters'),
+        new BadRequestException('userId must be a user id of 1 to 128 characters, none of them control characters'),
       );
     },
   );
@@ -23,7 +23,7 @@ describe('ParseUserIdPipe', () => {
   it('gives undefined for an absent optional parameter, and a 400 for an absent required one', () => {
     expect(optional.transform(undefined)).toBeUndefined();
     expect(() => required.transform(undefined)).toThrow(
-      new BadRequestException('userId is required: a user id of 1 to 128 characters'),
+      new BadRequestException('userId is required: a user id of 1 to 128 characters, none of them control characters'),
     );
   });
 });

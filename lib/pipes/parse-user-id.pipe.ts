@@ -6,7 +6,7 @@ import { ParseParamPipe } from './parse-param.pipe.js';
 /** A user id as the devices table stores it: any text of 1 to 128 characters, taken exactly as written. */
 @Injectable()
 export class ParseUserIdPipe extends ParseParamPipe<string> {
-  protected readonly expected = `a user id of 1 to ${USER_ID_MAX_LENGTH} characters`;
+  protected readonly expected = `a user id of 1 to ${USER_ID_MAX_LENGTH} characters, none of them control characters`;
 
   protected parse(text: string): string | undefined {
     return normaliseUserId(text);

@@ -1,10 +1,25 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Req, UseGuards, UseInterceptors } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Logger,
+  Param,
+  Post,
+  Query,
+  Req,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import {
   DEFAULT_ADMIN_DEVICES_PATH,
   DEFAULT_PAGE_SIZE,
+  DEVICE_TRACKER_OPTIONS,
+  LOGGER_CONTEXT,
   MAX_PAGE_OFFSET,
   MAX_PAGE_SIZE,
 } from './device-tracker.constants.js';
+import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
 import { toAdminDeviceView, type AdminDeviceView } from './device-view.js';
 import { DeviceService } from './device.service.js';
 import { DeviceSessionGuard } from './guards/device-session.guard.js';
@@ -18,6 +33,7 @@ import { ParseDeviceIdPipe } from './pipes/parse-device-id.pipe.js';
 import { ParseIpAddressPipe } from './pipes/parse-ip-address.pipe.js';
 import { ParsePageParamPipe } from './pipes/parse-page-param.pipe.js';
 import { ParseUserIdPipe } from './pipes/parse-user-id.pipe.js';
+import { normaliseUserId } from './user-id.js';
 import { ApiPageQueries } from './openapi/api-page-queries.decorator.js';
 import { AdminDevicesPageSchema, AdminDeviceViewSchema, ErrorSchema, LoggedOutCountSchema } from './openapi/schemas.js';
 import {
@@ -60,7 +76,13 @@ const FILTER = { optional: true };
 @ApiForbiddenResponse({ type: ErrorSchema, description: 'The admin guard refused the caller' })
 @ApiServiceUnavailableResponse({ type: ErrorSchema, description: 'The device store cannot be reached; try again' })
 export class AdminDevicesController {
-  constructor(private readonly devices: DeviceService) {}
+  // Who logged out whose devices: the audit trail of the only routes that act on other users' accounts.
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+
+  constructor(
+    private readonly devices: DeviceService,
+    @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
+  ) {}
 
   /**
    * Devices that match every filter given, most recently seen first, `limit` (1 to 100, default 50) at a time from
@@ -111,6 +133,7 @@ export class AdminDevicesController {
     @Query('userId', new ParseUserIdPipe('userId')) userId: string,
   ): Promise<{ loggedOut: number }> {
     const loggedOut = await this.devices.logoutAll(userId, 'admin');
+    this.logger.log(`Administrator ${this.actor(request)} logged out ${loggedOut} devices of user ${userId}`);
     // The administrator may have logged out their own account.
     await this.devices.endRequestSessionIfLoggedOut(request);
     return { loggedOut };
@@ -139,7 +162,13 @@ export class AdminDevicesController {
   @ApiNotFoundResponse({ type: ErrorSchema, description: 'No such device' })
   async logout(@Req() request: DeviceRequest, @Param('id', ParseDeviceIdPipe) id: string): Promise<AdminDeviceView> {
     const device = await this.devices.logoutById(id);
+    this.logger.log(`Administrator ${this.actor(request)} logged out device ${id} of user ${device.userId}`);
     await this.devices.endRequestSessionIfLoggedOut(request);
     return toAdminDeviceView(device, this.devices.currentDeviceId(request));
+  }
+
+  /** The administrator's user id, for the log; JSON-quoted, as it comes from the host and may hold anything. */
+  private actor(request: DeviceRequest): string {
+    return JSON.stringify(normaliseUserId(this.options.getUserId(request)) ?? null);
   }
 }

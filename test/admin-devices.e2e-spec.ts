@@ -20,6 +20,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { ADMIN_ROLE, AdminAppModule, AdminRoleGuard } from './fixtures/admin-app.module.js';
 import { TEST_DB } from './support/database.js';
 import { createTestApp, initTestApp, PLATFORM, type TestAppOptions } from './support/platform.js';
+import { LogCollector } from './support/log-collector.js';
 import { ADMIN_DEVICE_VIEW_KEYS } from './support/view-keys.js';
 
 const MINUTE = 60_000;
@@ -68,10 +69,10 @@ function deviceRow(userId: string, seenAt: Date, fields: Partial<Device> = {}): 
 async function startApp(
   deviceTracker: DynamicModule,
   configure: (app: INestApplication) => void = () => undefined,
-  trustProxy: TestAppOptions['trustProxy'] = false,
+  { trustProxy = false, logger = false }: Pick<TestAppOptions, 'trustProxy' | 'logger'> = {},
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [AdminAppModule.with(deviceTracker)] }).compile();
-  const app = createTestApp(moduleRef, { logger: false, trustProxy });
+  const app = createTestApp(moduleRef, { logger, trustProxy });
   configure(app);
   return initTestApp(app);
 }
@@ -595,8 +596,27 @@ describe(`admin endpoints, configured (${TEST_DB}, ${PLATFORM})`, () => {
     }
   });
 
+  it('logs who logged out whose devices, under the DeviceTracker context', async () => {
+    const logger = new LogCollector();
+    app = await startApp(DeviceTrackerModule.forRoot({ admin: { guard: AdminRoleGuard } }), undefined, { logger });
+    const root = await login('root', [ADMIN_ROLE]);
+    const alice = await login('alice');
+    await login('alice');
+
+    await post(`/admin/devices/${alice.deviceId}/logout`, root).expect(200);
+    await post('/admin/devices/logout-all?userId=alice', root).expect(200);
+    expect(logger.logs).toEqual(
+      expect.arrayContaining([
+        `[DeviceTracker] Administrator "root" logged out device ${alice.deviceId} of user alice`,
+        '[DeviceTracker] Administrator "root" logged out 1 devices of user alice',
+      ]),
+    );
+  });
+
   it('finds a device by its address however a trusted proxy wrote it', async () => {
-    app = await startApp(DeviceTrackerModule.forRoot({ admin: { guard: AdminRoleGuard } }), undefined, 'loopback');
+    app = await startApp(DeviceTrackerModule.forRoot({ admin: { guard: AdminRoleGuard } }), undefined, {
+      trustProxy: 'loopback',
+    });
     const root = await login('root', [ADMIN_ROLE]);
     const proxied = await request(app.getHttpServer())
       .post('/login')

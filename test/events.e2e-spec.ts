@@ -21,7 +21,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FIXTURE_JWT_SECRET, HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
 import { SNAPSHOT_KEYS } from './support/view-keys.js';
-import { WarningCollector } from './support/warning-collector.js';
+import { LogCollector } from './support/log-collector.js';
 import { startTestApp } from './support/platform.js';
 import { rendezvous } from './support/rendezvous.js';
 
@@ -299,7 +299,7 @@ describe(`events through @nestjs/event-emitter (${TEST_DB})`, () => {
   });
 
   it('keeps logins and logouts working when a listener throws', async () => {
-    const logger = new WarningCollector();
+    const logger = new LogCollector();
     const emitter = await start({ maxDevices: { limit: 1, policy: 'evict-oldest' } }, { logger });
     for (const name of Object.values(DeviceTrackerEvents)) {
       emitter.on(name, () => {

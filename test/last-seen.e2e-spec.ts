@@ -18,7 +18,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GuardedAppModule } from './fixtures/guarded-app.module.js';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB, testDatabaseOptions } from './support/database.js';
-import { WarningCollector } from './support/warning-collector.js';
+import { LogCollector } from './support/log-collector.js';
 import { createTestApp, initTestApp, startTestApp } from './support/platform.js';
 
 /** Addresses the app sees through `X-Forwarded-For` (it trusts the loopback proxy that supertest is). */
@@ -170,7 +170,7 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
   });
 
   it('never fails a request when the write fails: the error is logged as a warning', async () => {
-    const logger = new WarningCollector();
+    const logger = new LogCollector();
     const app = await start({ lastSeenInterval: INTERVAL }, logger);
     const recordSeen = vi
       .spyOn(app.get(DeviceService), 'recordSeen')

@@ -20,7 +20,7 @@ import {
   MAX_PAGE_SIZE,
 } from './device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
-import { toAdminDeviceView, type AdminDeviceView } from './device-view.js';
+import { toAdminDeviceView, type AdminDevicesPage, type AdminDeviceView } from './device-view.js';
 import { DeviceService } from './device.service.js';
 import { DeviceSessionGuard } from './guards/device-session.guard.js';
 import { DeviceTrackerAdminGuard } from './guards/device-tracker-admin.guard.js';
@@ -49,15 +49,6 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from './openapi/swagger.js';
-
-/** A page of the admin listing. */
-export interface AdminDevicesPage {
-  items: AdminDeviceView[];
-  /** How many devices match the filters, on every page together. */
-  total: number;
-  limit: number;
-  offset: number;
-}
 
 /** Filters are optional: an absent one filters nothing. */
 const FILTER = { optional: true };

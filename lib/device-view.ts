@@ -25,6 +25,15 @@ export interface AdminDeviceView extends DeviceView {
   revokedAt: Date | null;
 }
 
+/** A page of the admin listing. */
+export interface AdminDevicesPage {
+  items: AdminDeviceView[];
+  /** How many devices match the filters, on every page together. */
+  total: number;
+  limit: number;
+  offset: number;
+}
+
 /** A device as events carry it: the public fields and the owner, never a token id or session id. */
 export type DeviceSnapshot = Omit<AdminDeviceView, 'isCurrent'>;
 

@@ -36,10 +36,11 @@ export type {
 } from './device-tracker.module-definition.js';
 export { DEVICES_TABLE } from './device-tracker.constants.js';
 export { DevicesController } from './devices.controller.js';
-export { AdminDevicesController, type AdminDevicesPage } from './admin-devices.controller.js';
+export { AdminDevicesController } from './admin-devices.controller.js';
 export {
   toAdminDeviceView,
   toDeviceView,
+  type AdminDevicesPage,
   type AdminDeviceView,
   type DeviceSnapshot,
   type DeviceView,

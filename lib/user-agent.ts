@@ -7,7 +7,10 @@ import {
   USER_AGENT_MAX_LENGTH,
 } from './device-tracker.constants.js';
 
-export type DeviceType = 'desktop' | 'mobile' | 'tablet' | 'tv' | 'bot' | 'unknown';
+/** What kind of device an agent runs on, as bowser tells it; `'unknown'` when it cannot. */
+export const DEVICE_TYPES = ['desktop', 'mobile', 'tablet', 'tv', 'bot', 'unknown'] as const;
+
+export type DeviceType = (typeof DEVICE_TYPES)[number];
 
 /** What the module stores about a user agent. */
 export interface UserAgentInfo {
@@ -20,7 +23,8 @@ export interface UserAgentInfo {
   deviceType: DeviceType;
 }
 
-const DEVICE_TYPES = new Set<string>(['desktop', 'mobile', 'tablet', 'tv', 'bot']);
+/** The types bowser reports that the module keeps; anything else is `'unknown'`. */
+const KNOWN_TYPES = new Set<string>(DEVICE_TYPES.filter((type) => type !== 'unknown'));
 
 /** Control characters, line separators and bidi overrides: nothing a person should see in a device label or log. */
 const UNPRINTABLE = /[\p{Cc}\p{Zl}\p{Zp}\u202a-\u202e\u2066-\u2069]/gu;
@@ -58,7 +62,7 @@ function describe(userAgent: string): UserAgentInfo {
   const osName = parsed.os.name || undefined;
   const browser = browserName && [browserName, majorVersion(parsed.browser.version)].filter(Boolean).join(' ');
   const platformType = parsed.platform.type ?? '';
-  const deviceType = DEVICE_TYPES.has(platformType) ? (platformType as DeviceType) : 'unknown';
+  const deviceType = KNOWN_TYPES.has(platformType) ? (platformType as DeviceType) : 'unknown';
   // Some platforms (Tizen, KaiOS) report the same name for browser and OS: say it once.
   const deviceName = browser && osName && osName !== browserName ? `${browser} on ${osName}` : (browser ?? osName);
 

@@ -1,10 +1,7 @@
 import { USER_AGENT_MAX_LENGTH } from '../device-tracker.constants.js';
-import type { AdminDevicesPage } from '../admin-devices.controller.js';
-import type { AdminDeviceView, DeviceView } from '../device-view.js';
-import type { DeviceType } from '../user-agent.js';
+import type { AdminDevicesPage, AdminDeviceView, DeviceView } from '../device-view.js';
+import { DEVICE_TYPES, type DeviceType } from '../user-agent.js';
 import { ApiProperty, ApiSchema } from './swagger.js';
-
-const DEVICE_TYPES: DeviceType[] = ['desktop', 'mobile', 'tablet', 'tv', 'bot', 'unknown'];
 
 /** `DeviceView` for the OpenAPI document; `implements` keeps the two in step. */
 @ApiSchema({ name: 'DeviceView', description: 'A device as its owner sees it: never a token, jti or session id' })
@@ -21,7 +18,7 @@ export class DeviceViewSchema implements DeviceView {
   @ApiProperty({ type: String, nullable: true, example: 'macOS' })
   os!: string | null;
 
-  @ApiProperty({ enum: DEVICE_TYPES, enumName: 'DeviceType' })
+  @ApiProperty({ enum: [...DEVICE_TYPES], enumName: 'DeviceType' })
   deviceType!: DeviceType;
 
   @ApiProperty({

@@ -4,19 +4,22 @@ import type { Browser, Page } from 'playwright-core';
 import { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  answerNextDialog,
   browserAvailable,
+  holdNextAnswer,
+  HOSTILE_USER_AGENT,
   launchChromium,
   newDevice,
+  pwned,
   SCREENSHOTS,
   ScriptErrors,
+  settle,
+  signInOverApi,
+  type Tokens,
   USER_AGENTS,
 } from '../support/browser.js';
 import { PLATFORM } from '../support/platform.js';
 import { serveSampleApp } from '../support/sample-app.js';
-
-interface Tokens {
-  access_token: string;
-}
 
 describe.runIf(browserAvailable())(`Admin panel in Chromium (${PLATFORM})`, () => {
   let app: INestApplication;
@@ -44,16 +47,7 @@ describe.runIf(browserAvailable())(`Admin panel in Chromium (${PLATFORM})`, () =
     await app?.close();
   });
 
-  /** Signs `username` in over the API from a client with no device cookie: a new device each time. */
-  async function login(username: string, userAgent: string): Promise<Tokens> {
-    const response = await fetch(`${base}/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': userAgent },
-      body: JSON.stringify({ username, password: `${username}-password` }),
-    });
-    expect(response.status).toBe(200);
-    return (await response.json()) as Tokens;
-  }
+  const login = (username: string, userAgent: string) => signInOverApi(base, username, userAgent);
 
   const meStatus = async ({ access_token }: Tokens) =>
     (await fetch(`${base}/me`, { headers: { authorization: `Bearer ${access_token}` } })).status;
@@ -102,7 +96,7 @@ describe.runIf(browserAvailable())(`Admin panel in Chromium (${PLATFORM})`, () =
   it('filters by user, status, IP address and time last seen', async () => {
     await filter({ userId: '2' });
     await expect.poll(range).toBe('1–1 of 1');
-    expect(await page.getByRole('button', { name: 'Log out all devices of this user' }).isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Log out all devices of user 2' }).isVisible()).toBe(true);
 
     await filter({ active: 'false' });
     await expect.poll(range).toBe('1–1 of 1');
@@ -137,24 +131,81 @@ describe.runIf(browserAvailable())(`Admin panel in Chromium (${PLATFORM})`, () =
     expect(await activeDevicesOf('2')).toBe(0);
   });
 
+  it('asks before logging out every device of a user, and a “no” changes nothing', async () => {
+    await filter({ userId: '1' });
+    await expect.poll(range).toBe('1–3 of 3');
+    const asked = answerNextDialog(page, 'dismiss');
+    await page.getByRole('button', { name: 'Log out all devices of user 1' }).click();
+    expect(await asked).toBe('Log out all devices of user 1? Each of them will have to sign in again.');
+    expect(await activeDevicesOf('1')).toBe(2);
+    expect(await meStatus(tokens.aliceMac!)).toBe(200);
+    expect(await page.locator('#message').isVisible()).toBe(false);
+    expect(await rows().locator('.status').allTextContents()).toContain('Active');
+  });
+
   it('logs out every device of one user', async () => {
     await filter({ userId: '1' });
     await expect.poll(range).toBe('1–3 of 3');
-    await page.getByRole('button', { name: 'Log out all devices of this user' }).click();
+    const asked = answerNextDialog(page, 'accept');
+    await page.getByRole('button', { name: 'Log out all devices of user 1' }).click();
+    expect(await asked).toMatch(/^Log out all devices of user 1\?/);
     await expect.poll(message).toBe('Logged out 2 devices of user 1.');
     expect(await meStatus(tokens.aliceMac!)).toBe(401);
     expect(await meStatus(tokens.aliceIphone!)).toBe(401);
     expect(await activeDevicesOf('1')).toBe(0);
   });
 
+  it('logs out the user the table was loaded with, not an id typed since without filtering', async () => {
+    tokens.bobAgain = await login('bob', USER_AGENTS.iphone);
+    await filter({ userId: '2' });
+    await expect.poll(range).toBe('1–2 of 2');
+    // The administrator's own id, typed but not filtered by.
+    await page.getByLabel('User id').fill('3');
+    const asked = answerNextDialog(page, 'accept');
+    await page.getByRole('button', { name: 'Log out all devices of user 2' }).click();
+    expect(await asked).toMatch(/^Log out all devices of user 2\?/);
+    await expect.poll(message).toBe('Logged out 1 device of user 2.');
+    expect(await meStatus(tokens.bobAgain!)).toBe(401);
+    expect(await activeDevicesOf('2')).toBe(0);
+    expect(await activeDevicesOf('3')).toBe(1);
+    // The table shown is reloaded as it was: still user 2's devices, all logged out.
+    expect(await rows().locator('.user').allTextContents()).toEqual(['2', '2']);
+    expect(await rows().locator('.status').allTextContents()).not.toContain('Active');
+  });
+
   it('pages through many devices', async () => {
     for (let index = 0; index < 18; index++) await login('bob', USER_AGENTS.iphone);
     await filter({});
-    await expect.poll(range).toBe('1–20 of 23');
+    await expect.poll(range).toBe('1–20 of 24');
     expect(await page.getByRole('button', { name: 'Previous' }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Next' }).click();
-    await expect.poll(range).toBe('21–23 of 23');
-    expect(await rows().count()).toBe(3);
+    await expect.poll(range).toBe('21–24 of 24');
+    expect(await rows().count()).toBe(4);
     expect(await page.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+  });
+
+  it('shows a hostile user agent as text, never as markup', async () => {
+    await login('alice', HOSTILE_USER_AGENT);
+    await filter({ userId: '1', active: 'true' });
+    await expect.poll(range).toBe('1–1 of 1');
+    const row = rows().first();
+    expect(await row.locator('.agent').textContent()).toBe(HOSTILE_USER_AGENT);
+    expect(await row.locator('.name').textContent()).toBe('<img src=x onerror="window.pwned=1"> 1');
+    expect(await row.locator('img, script').count()).toBe(0);
+    expect(await pwned(page)).toBeUndefined();
+  });
+
+  it('drops a list answered after signing out', async () => {
+    const held = await holdNextAnswer(page, '/api/admin/devices');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await held.answered;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(message).toBe('You signed out of the admin panel.');
+    await held.release();
+    await settle(page);
+    expect(await page.locator('#panel').isVisible()).toBe(false);
+    expect(await rows().count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Sign in' }).isVisible()).toBe(true);
+    expect(await message()).toBe('You signed out of the admin panel.');
   });
 });

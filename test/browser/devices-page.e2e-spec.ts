@@ -4,17 +4,26 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  answerNextDialog,
   browserAvailable,
+  holdNextAnswer,
+  HOSTILE_USER_AGENT,
   launchChromium,
   newDevice,
+  pwned,
   SCREENSHOTS,
   ScriptErrors,
+  settle,
+  signInOverApi,
   USER_AGENTS,
 } from '../support/browser.js';
 import { PLATFORM } from '../support/platform.js';
 import { serveSampleApp } from '../support/sample-app.js';
 
 const ALICE = { username: 'alice', password: 'alice-password' };
+const BOB = { username: 'bob', password: 'bob-password' };
+/** How often the page reloads its list (RELOAD_EVERY_MS in devices.js). */
+const RELOAD_EVERY_MS = 15_000;
 
 describe.runIf(browserAvailable())(`"Your devices" page in Chromium (${PLATFORM})`, () => {
   let app: INestApplication;
@@ -117,7 +126,9 @@ describe.runIf(browserAvailable())(`"Your devices" page in Chromium (${PLATFORM}
 
     await iphonePage.getByRole('button', { name: 'Refresh' }).click();
     await expect.poll(() => activeBadgeOf(card(iphonePage, 'Chrome 130 on macOS'))).toBe('active');
+    const asked = answerNextDialog(iphonePage, 'accept');
     await iphonePage.getByRole('button', { name: 'Log out all other devices' }).click();
+    expect(await asked).toBe('Log out all your other devices? Each of them will have to sign in again.');
     await expect.poll(() => alert(iphonePage).textContent()).toBe('Logged out 1 other device.');
     expect(await iphonePage.getByRole('button', { name: 'Log out all other devices' }).isDisabled()).toBe(true);
     await macPage.reload();
@@ -129,6 +140,38 @@ describe.runIf(browserAvailable())(`"Your devices" page in Chromium (${PLATFORM}
     await iphonePage.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => alert(iphonePage).textContent()).toBe('You signed out of this device.');
     expect((await aliceDevices()).map((device) => device.isActive)).toEqual([false, false]);
+  });
+
+  it('shows a hostile user agent as text, never as markup', async () => {
+    await signInOverApi(base, 'bob', HOSTILE_USER_AGENT);
+    await signIn(macPage, BOB);
+    await expect.poll(() => cards(macPage).count()).toBe(2);
+    // The card that is not this browser's, found whatever its name turned into.
+    const hostile = cards(macPage).filter({ hasNot: macPage.locator('.badge.current:visible') });
+    expect(await hostile.locator('.device-name').textContent()).toBe('<img src=x onerror="window.pwned=1"> 1');
+    expect(await field(hostile, 'Browser').textContent()).toBe('<img src=x onerror="window.pwned=1">');
+    expect(await hostile.locator('img, script').count()).toBe(0);
+    expect(await pwned(macPage)).toBeUndefined();
+  });
+
+  it('drops a timed reload answered after signing out', async () => {
+    const tablet = await newDevice(browser, USER_AGENTS.iphone);
+    await tablet.clock.install();
+    const page = await open(tablet);
+    await signIn(page, BOB);
+    await expect.poll(() => cards(page).count()).toBe(3);
+    const reload = await holdNextAnswer(page, '/api/devices');
+    await page.clock.runFor(RELOAD_EVERY_MS);
+    await reload.answered;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => alert(page).textContent()).toBe('You signed out of this device.');
+    await reload.release();
+    await settle(page);
+    expect(await page.locator('#devices').isVisible()).toBe(false);
+    expect(await cards(page).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Sign in' }).isVisible()).toBe(true);
+    expect(await alert(page).textContent()).toBe('You signed out of this device.');
+    await tablet.close();
   });
 });
 

@@ -1,5 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { Controller, Get, Header, NotFoundException, Param, Redirect, StreamableFile } from '@nestjs/common';
+import {
+  applyDecorators,
+  Controller,
+  Get,
+  Header,
+  NotFoundException,
+  Param,
+  Redirect,
+  StreamableFile,
+} from '@nestjs/common';
 
 const PUBLIC_DIR = new URL('../public/', import.meta.url);
 
@@ -13,8 +22,17 @@ const FILES: Record<string, string> = {
   'admin.js': 'text/javascript; charset=utf-8',
 };
 
-/** The pages load their own scripts and styles only: no inline code, no other origin, no framing. */
-const CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+/**
+ * The pages load their own scripts and styles only: no inline code, no other origin, no framing. Their forms are
+ * handled by script; should one be submitted anyway, it can only go back to this app.
+ */
+const CSP =
+  "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; " +
+  "form-action 'self'";
+
+/** The headers of every file served: the policy, and no sniffing, so a file is only ever used as its declared type. */
+const Served = () =>
+  applyDecorators(Header('content-security-policy', CSP), Header('x-content-type-options', 'nosniff'));
 
 /**
  * The browser pages: "Your devices" at `/devices` and the admin panel at `/admin`. Plain HTML and ES modules served
@@ -27,18 +45,19 @@ export class PagesController {
   home(): void {}
 
   @Get('devices')
-  @Header('content-security-policy', CSP)
+  @Served()
   devices(): Promise<StreamableFile> {
     return serve('devices.html');
   }
 
   @Get('admin')
-  @Header('content-security-policy', CSP)
+  @Served()
   admin(): Promise<StreamableFile> {
     return serve('admin.html');
   }
 
   @Get('assets/:file')
+  @Served()
   asset(@Param('file') file: string): Promise<StreamableFile> {
     if (!Object.hasOwn(FILES, file) || file.endsWith('.html')) throw new NotFoundException(`No asset named ${file}`);
     return serve(file);

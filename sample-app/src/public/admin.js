@@ -1,6 +1,6 @@
 // The admin panel: every user's devices from the module's admin endpoints, filtered and paged, with a log-out
 // button per device and one for all of a user's devices. Every value from the server is put in the page as text.
-import { ago, call, handleSignIn, Session, showMessage, signOut, timeElement } from './api.js';
+import { ago, call, handleSignIn, Loads, Session, showMessage, signOut, timeElement } from './api.js';
 
 const ADMIN = '/api/admin/devices';
 const PAGE_SIZE = 20;
@@ -8,10 +8,17 @@ const PAGE_SIZE = 20;
 const session = new Session('device-tracker-sample-admin');
 const $ = (selector) => document.querySelector(selector);
 const message = $('#message');
+const loads = new Loads();
 let offset = 0;
+/**
+ * The query the table on screen was loaded with. Actions act on it and reload it, whatever the filter fields say by
+ * then: an id typed but not yet filtered by must not be the user whose devices are all logged out.
+ */
+let shown = null;
 
 function signedOut(reason) {
   session.tokens = null;
+  loads.drop();
   $('#rows').replaceChildren();
   $('#sign-in').hidden = false;
   $('#panel').hidden = true;
@@ -62,27 +69,26 @@ function row(device) {
   logout.addEventListener('click', () =>
     attempt(async () => {
       await call(session, 'POST', `${ADMIN}/${encodeURIComponent(device.id)}/logout`);
-      await load();
+      await load(shown);
       showMessage(message, `${device.deviceName} of user ${device.userId} was logged out.`, 'info');
     }),
   );
   return item;
 }
 
-/** Counts the loads started, so an answer overtaken by a newer request (filters changed meanwhile) is dropped. */
-let loads = 0;
-
-async function load() {
-  const started = ++loads;
-  const page = await call(session, 'GET', `${ADMIN}?${query()}`);
-  if (started !== loads) return;
+async function load(params = query()) {
+  const page = await loads.get(session, `${ADMIN}?${params}`);
+  if (!page) return;
+  shown = params;
   $('#rows').replaceChildren(...page.items.map(row));
   $('#empty').hidden = page.items.length > 0;
   const last = page.offset + page.items.length;
   $('#range').textContent = page.total ? `${page.offset + 1}–${last} of ${page.total}` : '0 devices';
   $('#previous').disabled = page.offset === 0;
   $('#next').disabled = last >= page.total;
-  $('#logout-user').hidden = !new FormData($('#filters')).get('userId').trim();
+  const userId = params.get('userId');
+  $('#logout-user').hidden = !userId;
+  $('#logout-user').textContent = `Log out all devices of user ${userId}`;
   $('#sign-in').hidden = true;
   $('#panel').hidden = false;
   $('#sign-out').hidden = false;
@@ -114,18 +120,19 @@ $('#next').addEventListener('click', () => {
   attempt(load);
 });
 
-$('#logout-user').addEventListener('click', () =>
+$('#logout-user').addEventListener('click', () => {
+  const userId = shown.get('userId');
+  if (!confirm(`Log out all devices of user ${userId}? Each of them will have to sign in again.`)) return;
   attempt(async () => {
-    const userId = new FormData($('#filters')).get('userId').trim();
     const { loggedOut } = await call(session, 'POST', `${ADMIN}/logout-all?${new URLSearchParams({ userId })}`);
-    await load();
+    await load(shown);
     showMessage(
       message,
       `Logged out ${loggedOut} ${loggedOut === 1 ? 'device' : 'devices'} of user ${userId}.`,
       'info',
     );
-  }),
-);
+  });
+});
 
 $('#sign-out').addEventListener('click', () =>
   attempt(async () => {

@@ -98,6 +98,30 @@ export async function call(session, method, path) {
   return response.json();
 }
 
+/**
+ * The loads of a page's list. An answer overtaken by a newer load (the filters changed, a timed reload) or by
+ * signing out is dropped, and so is its error: neither says anything about the page as it is now.
+ */
+export class Loads {
+  #started = 0;
+
+  /** Drops every load in flight: on signing out, so an answer sent before cannot draw the list again. */
+  drop() {
+    this.#started++;
+  }
+
+  /** GETs `path` as the signed-in user: the answer, or undefined when the load was overtaken or dropped. */
+  async get(session, path) {
+    const started = ++this.#started;
+    try {
+      const answer = await call(session, 'GET', path);
+      return started === this.#started ? answer : undefined;
+    } catch (error) {
+      if (started === this.#started) throw error;
+    }
+  }
+}
+
 /** Logs out the device this tab signed in as (the one the API marks current), then forgets its tokens. */
 export async function signOut(session) {
   const devices = await call(session, 'GET', '/api/devices');

@@ -1,6 +1,6 @@
 // "Your devices": the signed-in user's devices from GET /api/devices, each with a log-out button, and a button
 // that logs out all the others. Every value from the server is put in the page as text, never as HTML.
-import { ago, call, handleSignIn, Session, showMessage, signOut, timeElement } from './api.js';
+import { ago, call, handleSignIn, Loads, Session, showMessage, signOut, timeElement } from './api.js';
 
 const DEVICES = '/api/devices';
 /** How often the list is reloaded while the page is visible, so a device logged out elsewhere notices. */
@@ -9,9 +9,11 @@ const RELOAD_EVERY_MS = 15_000;
 const session = new Session('device-tracker-sample');
 const $ = (selector) => document.querySelector(selector);
 const message = $('#message');
+const loads = new Loads();
 
 function signedOut(reason) {
   session.tokens = null;
+  loads.drop();
   $('#device-list').replaceChildren();
   $('#sign-in').hidden = false;
   $('#devices').hidden = true;
@@ -55,13 +57,9 @@ function card(device) {
   return item;
 }
 
-/** Counts the loads started, so an answer overtaken by a newer one (a timed reload, say) is dropped. */
-let loads = 0;
-
 async function load() {
-  const started = ++loads;
-  const devices = await call(session, 'GET', DEVICES);
-  if (started !== loads) return;
+  const devices = await loads.get(session, DEVICES);
+  if (!devices) return;
   const current = devices.find((device) => device.isCurrent);
   $('#device-list').replaceChildren(...devices.map(card));
   $('#who').textContent = current ? `Signed in on ${current.deviceName}` : 'Signed in';
@@ -83,13 +81,15 @@ handleSignIn($('#sign-in'), session, message, () => attempt(load));
 
 $('#refresh').addEventListener('click', () => attempt(load));
 
-$('#logout-others').addEventListener('click', () =>
+$('#logout-others').addEventListener('click', () => {
+  // Every other device has to sign in again: one click too many should not do that.
+  if (!confirm('Log out all your other devices? Each of them will have to sign in again.')) return;
   attempt(async () => {
     const { loggedOut } = await call(session, 'POST', `${DEVICES}/logout-others`);
     await load();
     showMessage(message, `Logged out ${loggedOut} other ${loggedOut === 1 ? 'device' : 'devices'}.`, 'info');
-  }),
-);
+  });
+});
 
 $('#sign-out').addEventListener('click', () =>
   attempt(async () => {

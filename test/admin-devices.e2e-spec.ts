@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { type DynamicModule, type INestApplication, ValidationPipe } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { JwtService } from '@nestjs/jwt';
@@ -22,6 +21,7 @@ import { TEST_DB } from './support/database.js';
 import { createTestApp, initTestApp, PLATFORM, type TestAppOptions } from './support/platform.js';
 import { LogCollector } from './support/log-collector.js';
 import { ADMIN_DEVICE_VIEW_KEYS } from './support/view-keys.js';
+import { deviceRow } from './support/device-row.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -39,31 +39,6 @@ interface Login {
   refresh: string;
   deviceId: string;
   sessionId: string;
-}
-
-/** A device row as the module writes them, for the listing's fixed set of devices. */
-function deviceRow(userId: string, seenAt: Date, fields: Partial<Device> = {}): Device {
-  return Object.assign(new Device(), {
-    id: randomUUID(),
-    userId,
-    userAgent: '',
-    deviceName: 'Unknown device',
-    browser: null,
-    os: null,
-    deviceType: 'unknown',
-    ipAddress: null,
-    refreshTokenJti: null,
-    sessionId: randomUUID(),
-    previousRefreshTokenJti: null,
-    concurrentRefreshTokenJti: null,
-    refreshTokenRotatedAt: null,
-    isActive: true,
-    createdAt: seenAt,
-    lastLoginAt: seenAt,
-    lastSeenAt: seenAt,
-    revokedAt: null,
-    ...fields,
-  } satisfies Device);
 }
 
 async function startApp(

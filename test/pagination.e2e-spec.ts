@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BadRequestException, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -10,6 +9,7 @@ import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
 import { startTestApp } from './support/platform.js';
 import { startSampleApp } from './support/sample-app.js';
+import { deviceRow } from './support/device-row.js';
 
 const MINUTE = 60_000;
 
@@ -22,30 +22,6 @@ const idsOf = (views: DeviceView[]) => views.map((view) => view.id);
 const badRequest = (message: string) => ({ statusCode: 400, error: 'Bad Request', message });
 const LIMIT_MESSAGE = 'limit must be a whole number from 1 to 100';
 const OFFSET_MESSAGE = 'offset must be a whole number from 0 to 100000';
-
-/** Rows as the module writes them, for users with more devices than it is worth signing in for. */
-function deviceRow(userId: string, seenAt: Date): Device {
-  return Object.assign(new Device(), {
-    id: randomUUID(),
-    userId,
-    userAgent: '',
-    deviceName: 'Unknown device',
-    browser: null,
-    os: null,
-    deviceType: 'unknown',
-    ipAddress: null,
-    refreshTokenJti: null,
-    sessionId: null,
-    previousRefreshTokenJti: null,
-    concurrentRefreshTokenJti: null,
-    refreshTokenRotatedAt: null,
-    isActive: true,
-    createdAt: seenAt,
-    lastLoginAt: seenAt,
-    lastSeenAt: seenAt,
-    revokedAt: null,
-  } satisfies Device);
-}
 
 describe(`GET /devices, paginated (${TEST_DB})`, () => {
   let app: INestApplication;

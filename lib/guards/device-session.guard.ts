@@ -73,6 +73,8 @@ export class DeviceSessionGuard implements CanActivate {
       if (this.retrier.isPending(sessionId)) {
         throw new ServiceUnavailableException('This sign-in is still being recorded; try again shortly');
       }
+      // Debug, not warn: a logged-out device's client retrying is routine. Never the session id: it is a credential.
+      this.logger.debug(`Refused a request of user ${userId}: its device session is logged out, replaced or unknown`);
       throw new UnauthorizedException('This device has been logged out; sign in again');
     }
     setDeviceSession(request, session);

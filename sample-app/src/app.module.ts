@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DEVICE_TRACKER_MIGRATIONS, DeviceTrackerModule, RedisRevocationNotifier } from 'nestjs-device-tracker';
 import { AdminGuard } from './auth/admin.guard.js';
 import { AuthModule } from './auth/auth.module.js';
+import { JwtAuthGuard } from './auth/jwt-auth.guard.js';
 import type { SampleConfig } from './config.js';
 import { MeController } from './me.controller.js';
 import { CreateSampleUsers1764000000100 } from './migrations/1764000000100-create-sample-users.js';
@@ -43,6 +44,7 @@ export class AppModule {
             revocationNotifier: redis.client && new RedisRevocationNotifier(redis.client, { channel: redisChannel }),
             revokedSessionTtl: jwt.accessTtl * 1000,
             refreshReuseGrace: refreshReuseGraceMs,
+            authGuard: JwtAuthGuard,
           }),
         }),
         UsersModule,

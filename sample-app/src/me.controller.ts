@@ -1,13 +1,13 @@
 import { Controller, Get, Req, UseGuards } from '@nestjs/common';
-import { AuthGuard } from '@nestjs/passport';
 import { CurrentDevice, type DeviceSession, DeviceSessionGuard } from 'nestjs-device-tracker';
+import { JwtAuthGuard } from './auth/jwt-auth.guard.js';
 import type { AuthenticatedUser } from './auth/token-payloads.js';
 
 @Controller('me')
 export class MeController {
   /** The signed-in user; 401 as soon as this device is logged out, even while the access token has not expired. */
   @Get()
-  @UseGuards(AuthGuard('jwt'), DeviceSessionGuard)
+  @UseGuards(JwtAuthGuard, DeviceSessionGuard)
   me(
     @Req() request: { user: AuthenticatedUser },
     @CurrentDevice() device: DeviceSession,

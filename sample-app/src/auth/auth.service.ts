@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { DeviceService, type DeviceRequest } from 'nestjs-device-tracker';
 import { SAMPLE_CONFIG } from '../sample.constants.js';
 import type { SampleConfig } from '../config.js';
 import { UsersService } from '../users/users.service.js';
-import type { RefreshTokenPayload } from './token-payloads.js';
+import { type RefreshTokenPayload, userIdOf } from './token-payloads.js';
 
 export interface TokenPair {
   access_token: string;
@@ -16,6 +16,8 @@ export interface TokenPair {
 
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger('Auth');
+
   constructor(
     private readonly jwt: JwtService,
     private readonly devices: DeviceService,
@@ -50,17 +52,32 @@ export class AuthService {
     try {
       payload = await this.jwt.verifyAsync<RefreshTokenPayload>(refreshToken, {
         secret: this.config.jwt.refreshSecret,
+        // jsonwebtoken would take any HMAC algorithm with this secret; the tokens are signed with HS256 only.
+        algorithms: ['HS256'],
       });
-    } catch {
-      throw new UnauthorizedException('Refresh token is invalid or expired');
+    } catch (error) {
+      throw this.refused((error as Error).message, 'Refresh token is invalid or expired');
     }
     if (payload.typ !== 'refresh' || typeof payload.sid !== 'string') {
-      throw new UnauthorizedException('Not a refresh token');
+      throw this.refused('not a refresh token', 'Not a refresh token');
     }
-    const user = await this.users.findById(Number(payload.sub));
-    if (!user) throw new UnauthorizedException('User no longer exists');
+    const userId = userIdOf(payload.sub);
+    const user = userId === undefined ? null : await this.users.findById(userId);
+    if (!user) throw this.refused(`user ${payload.sub} no longer exists`, 'User no longer exists');
     const tokens = await this.issueTokens(user, payload.sid);
-    await this.devices.rotateRefreshToken(refreshToken, tokens.refresh_token, request);
+    try {
+      await this.devices.rotateRefreshToken(refreshToken, tokens.refresh_token, request);
+    } catch (error) {
+      // Logged out, replaced, or replayed (which logs the device out): the device tracker's message says which.
+      if (error instanceof UnauthorizedException) throw this.refused(`user ${user.id}: ${error.message}`, error);
+      throw error;
+    }
     return tokens;
+  }
+
+  /** Logs why a refresh was refused (never the token) and gives the 401 to answer with. */
+  private refused(reason: string, answer: string | UnauthorizedException): UnauthorizedException {
+    this.logger.warn(`Refresh refused: ${reason}`);
+    return typeof answer === 'string' ? new UnauthorizedException(answer) : answer;
   }
 }

@@ -1,14 +1,20 @@
-import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable, Logger, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { SampleConfig } from '../config.js';
 import { SAMPLE_CONFIG } from '../sample.constants.js';
-import type { AccessTokenPayload, AuthenticatedUser } from './token-payloads.js';
+import { UsersService } from '../users/users.service.js';
+import { type AccessTokenPayload, type AuthenticatedUser, userIdOf } from './token-payloads.js';
 
-/** Registered as 'jwt', the strategy the device tracker's default guard (`AuthGuard('jwt')`) uses. */
+/** Registered as 'jwt', the strategy the sample's `JwtAuthGuard` (an `AuthGuard('jwt')`) uses. */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy) {
-  constructor(@Inject(SAMPLE_CONFIG) config: SampleConfig) {
+  private readonly logger = new Logger('Auth');
+
+  constructor(
+    @Inject(SAMPLE_CONFIG) config: SampleConfig,
+    private readonly users: UsersService,
+  ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       secretOrKey: config.jwt.accessSecret,
@@ -16,8 +22,24 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     });
   }
 
-  validate(payload: AccessTokenPayload): AuthenticatedUser {
+  async validate(payload: AccessTokenPayload): Promise<AuthenticatedUser> {
     if (payload.typ !== 'access') throw new UnauthorizedException('Not an access token');
+    // A deleted user's tokens die with the row, not up to an access token lifetime later; as AdminGuard does, the
+    // database is asked, not the token.
+    const userId = userIdOf(payload.sub);
+    if (userId === undefined || !(await this.userExists(userId))) {
+      throw new UnauthorizedException('User no longer exists');
+    }
     return { id: payload.sub, username: payload.username, sid: payload.sid };
+  }
+
+  private async userExists(id: number): Promise<boolean> {
+    try {
+      return (await this.users.findById(id)) !== null;
+    } catch (error) {
+      // Unknown is not refused: 503, as the device tracker answers when it cannot check a session.
+      this.logger.error(`Cannot look up user ${id}: ${(error as Error).message}`);
+      throw new ServiceUnavailableException('Cannot check the user now; try again shortly');
+    }
   }
 }

@@ -20,3 +20,12 @@ export interface AuthenticatedUser {
   username: string;
   sid: string;
 }
+
+/**
+ * The `sub` of a verified token as a `sample_users` id, or undefined when it cannot be one: tokens are signed with
+ * `String(user.id)`, and a lookup with NaN or an out-of-range number would be a database error (a 500) on PostgreSQL.
+ */
+export function userIdOf(sub: unknown): number | undefined {
+  const id = typeof sub === 'string' && /^[1-9]\d{0,9}$/.test(sub) ? Number(sub) : NaN;
+  return id <= 2 ** 31 - 1 ? id : undefined;
+}

@@ -580,7 +580,7 @@ describe(`admin endpoints, configured (${TEST_DB}, ${PLATFORM})`, () => {
 
     await post(`/admin/devices/${alice.deviceId}/logout`, root).expect(200);
     await post('/admin/devices/logout-all?userId=alice', root).expect(200);
-    expect(logger.logs).toEqual(
+    expect(logger.lines.log).toEqual(
       expect.arrayContaining([
         `[DeviceTracker] Administrator "root" logged out device ${alice.deviceId} of user alice`,
         '[DeviceTracker] Administrator "root" logged out 1 devices of user alice',

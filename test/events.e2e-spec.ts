@@ -324,7 +324,7 @@ describe(`events through @nestjs/event-emitter (${TEST_DB})`, () => {
       DeviceTrackerEvents.MAX_DEVICES_EXCEEDED,
       DeviceTrackerEvents.DEVICE_LOGGED_OUT,
     ]);
-    expect(logger.warnings).toContain(
+    expect(logger.lines.warn).toContain(
       `[DeviceTracker] A listener of ${DeviceTrackerEvents.DEVICE_CREATED} failed: listener of ${DeviceTrackerEvents.DEVICE_CREATED} is broken`,
     );
   });

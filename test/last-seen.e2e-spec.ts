@@ -181,7 +181,7 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
     const first = await get(app, '/devices', alice).expect(200);
     expect(first.body).toEqual([expect.objectContaining({ id: alice.deviceId, isCurrent: true })]);
     await expect
-      .poll(() => logger.warnings, { timeout: 2000 })
+      .poll(() => logger.lines.warn, { timeout: 2000 })
       .toContainEqual(
         `[DeviceTracker] Could not record when device ${alice.deviceId} was last seen: the database went away`,
       );

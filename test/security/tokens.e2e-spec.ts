@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { getRepositoryToken } from '@nestjs/typeorm';
 import { Device } from 'nestjs-device-tracker';
@@ -11,6 +11,7 @@ import { loadConfig } from '../../sample-app/src/config.js';
 import { hashPassword } from '../../sample-app/src/users/password.js';
 import { User } from '../../sample-app/src/users/user.entity.js';
 import { TEST_DB } from '../support/database.js';
+import { LogCollector } from '../support/log-collector.js';
 import { PLATFORM } from '../support/platform.js';
 import { startSampleApp } from '../support/sample-app.js';
 
@@ -21,31 +22,6 @@ const LOGGED_OUT = 'This device has been logged out; sign in again';
 const REVOKED = 'Refresh token has been revoked or already used';
 const jwt = new JwtService();
 const now = () => Math.floor(Date.now() / 1000);
-
-/** Every line logged, as `[context] message`, by level: the debug lines are DeviceSessionGuard's refusals. */
-class AllLogs implements LoggerService {
-  readonly lines = { log: [] as string[], warn: [] as string[], debug: [] as string[], error: [] as string[] };
-  log(message: unknown, context?: string) {
-    this.lines.log.push(`[${context}] ${String(message)}`);
-  }
-  warn(message: unknown, context?: string) {
-    this.lines.warn.push(`[${context}] ${String(message)}`);
-  }
-  debug(message: unknown, context?: string) {
-    this.lines.debug.push(`[${context}] ${String(message)}`);
-  }
-  /** Nest logs a 500 here, as `(message, stack, context)`. */
-  error(message: unknown, ...rest: unknown[]) {
-    this.lines.error.push(`[${String(rest.at(-1))}] ${String(message)}`);
-  }
-  verbose() {}
-  all(): string[] {
-    return Object.values(this.lines).flat();
-  }
-  clear() {
-    for (const lines of Object.values(this.lines)) lines.length = 0;
-  }
-}
 
 type Claims = Record<string, unknown>;
 
@@ -130,7 +106,7 @@ interface Case {
   log: LogLine[];
 }
 
-type Level = keyof AllLogs['lines'];
+type Level = keyof LogCollector['lines'];
 interface LogLine {
   level: Level;
   text: RegExp;
@@ -317,7 +293,7 @@ const CASES: Case[] = [
 describe(`tokens the sample app must refuse (${PLATFORM}, ${TEST_DB})`, () => {
   let app: INestApplication;
   let stage: Stage;
-  const logs = new AllLogs();
+  const logs = new LogCollector();
   const http = () => request(app.getHttpServer());
   const login = async (username = 'alice'): Promise<Session> => {
     const { body, headers } = await http()

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM } from './support/platform.js';
-import { startSampleApp } from './support/sample-app.js';
+import { signInToSample, startSampleApp } from './support/sample-app.js';
 
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
 
@@ -160,13 +160,7 @@ describe(`Error answers (${PLATFORM})`, () => {
 
   beforeAll(async () => {
     app = await startSampleApp();
-    const login = async (username: string) =>
-      (
-        await request(app.getHttpServer())
-          .post('/auth/login')
-          .send({ username, password: `${username}-password` })
-          .expect(200)
-      ).body.access_token as string;
+    const login = async (username: string) => (await signInToSample(app, username)).access;
     tokens.alice = await login('alice');
     tokens.admin = await login('admin');
     tokens['logged-out'] = await login('bob');

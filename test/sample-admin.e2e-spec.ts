@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM } from './support/platform.js';
-import { startSampleApp } from './support/sample-app.js';
+import { signInToSample, startSampleApp } from './support/sample-app.js';
 
 /** The sample app's wiring of the admin endpoints: its AdminGuard asks the users table who is an administrator. */
 describe(`The sample app's admin endpoints (${PLATFORM})`, () => {
@@ -14,13 +14,7 @@ describe(`The sample app's admin endpoints (${PLATFORM})`, () => {
 
   afterAll(() => app.close());
 
-  async function accessToken(username: string): Promise<string> {
-    const response = await request(app.getHttpServer())
-      .post('/auth/login')
-      .send({ username, password: `${username}-password` })
-      .expect(200);
-    return response.body.access_token;
-  }
+  const accessToken = async (username: string) => (await signInToSample(app, username)).access;
 
   it('lets the administrator list every user’s devices', async () => {
     const alice = await accessToken('alice');

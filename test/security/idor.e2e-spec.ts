@@ -14,7 +14,7 @@ import { DataSource, In, type Repository } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DB } from '../support/database.js';
 import { PLATFORM } from '../support/platform.js';
-import { startSampleApp } from '../support/sample-app.js';
+import { signInToSample, startSampleApp } from '../support/sample-app.js';
 
 /**
  * Issue 7, IDOR: bob (a plain user) and an anonymous caller aim every devices and admin endpoint at alice's devices,
@@ -218,14 +218,7 @@ describe(`IDOR matrix: bob against alice's devices (${PLATFORM}, ${TEST_DB})`, (
   const loggedOut: DeviceLoggedOutEvent[] = [];
   const http = () => request(app.getHttpServer());
 
-  async function login(username: string, headers: Record<string, string> = {}) {
-    const response = await http()
-      .post('/auth/login')
-      .set(headers)
-      .send({ username, password: `${username}-password` })
-      .expect(200);
-    return { access: response.body.access_token as string, deviceId: response.headers['x-device-id'] as string };
-  }
+  const login = (username: string, headers: Record<string, string> = {}) => signInToSample(app, username, headers);
 
   /** Alice's rows, and any row holding one of her device ids, in a stable order. */
   const aliceRows = () =>

@@ -13,7 +13,7 @@ import { User } from '../../sample-app/src/users/user.entity.js';
 import { TEST_DB } from '../support/database.js';
 import { LogCollector } from '../support/log-collector.js';
 import { PLATFORM } from '../support/platform.js';
-import { startSampleApp } from '../support/sample-app.js';
+import { type SampleLogin, signInToSample, startSampleApp } from '../support/sample-app.js';
 
 /** The secrets the sample app signs with: it runs on `loadConfig({})`'s defaults. */
 const SECRETS = loadConfig({}).jwt;
@@ -25,20 +25,14 @@ const now = () => Math.floor(Date.now() / 1000);
 
 type Claims = Record<string, unknown>;
 
-interface Session {
-  access: string;
-  refresh: string;
-  deviceId: string;
-}
-
 /** What a case may use to build its token: a live session of alice's, and the app to set the stage in. */
 interface Stage {
-  alice: Session;
-  login(username?: string): Promise<Session>;
+  alice: SampleLogin;
+  login(username?: string): Promise<SampleLogin>;
   refresh(token: string): request.Test;
-  logout(session: Session): Promise<void>;
+  logout(session: SampleLogin): Promise<void>;
   /** A user signed in on one device, then deleted from `sample_users`: their session, and their id. */
-  deletedUser(): Promise<Session & { id: number }>;
+  deletedUser(): Promise<SampleLogin & { id: number }>;
 }
 
 /** The claims of a real token, without its timestamps, to sign again differently. */
@@ -141,7 +135,7 @@ const REUSE_DETECTED = line(
 );
 
 /** Alice signed in on a new device and refreshed once, past the grace: the replaced token, and the newest ones. */
-async function afterReuse(stage: Stage): Promise<{ replayed: string; newest: Session }> {
+async function afterReuse(stage: Stage): Promise<{ replayed: string; newest: SampleLogin }> {
   const first = await stage.login();
   const rotated = (await stage.refresh(first.refresh).expect(200)).body as {
     access_token: string;
@@ -295,13 +289,7 @@ describe(`tokens the sample app must refuse (${PLATFORM}, ${TEST_DB})`, () => {
   let stage: Stage;
   const logs = new LogCollector();
   const http = () => request(app.getHttpServer());
-  const login = async (username = 'alice'): Promise<Session> => {
-    const { body, headers } = await http()
-      .post('/auth/login')
-      .send({ username, password: `${username}-password` })
-      .expect(200);
-    return { access: body.access_token, refresh: body.refresh_token, deviceId: headers['x-device-id'] };
-  };
+  const login = (username = 'alice'): Promise<SampleLogin> => signInToSample(app, username);
 
   beforeAll(async () => {
     // No grace for concurrent refreshes: a replay a few milliseconds later is reuse.

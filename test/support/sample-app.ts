@@ -1,4 +1,5 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
+import request from 'supertest';
 import { createApp } from '../../sample-app/src/bootstrap.js';
 import { loadConfig, type SampleConfig } from '../../sample-app/src/config.js';
 import { testDatabaseOptions } from './database.js';
@@ -21,4 +22,25 @@ export async function serveSampleApp(): Promise<{ app: INestApplication; base: s
   const app = await startSampleApp();
   await app.listen(0, '127.0.0.1');
   return { app, base: await app.getUrl() };
+}
+
+/** What a sign-in to the sample app hands back: its tokens and the device id it answered with. */
+export interface SampleLogin {
+  access: string;
+  refresh: string;
+  deviceId: string;
+}
+
+/** Signs a demo user in to the sample app over HTTP (their password is `<name>-password`), with extra headers. */
+export async function signInToSample(
+  app: INestApplication,
+  username: string,
+  headers: Record<string, string> = {},
+): Promise<SampleLogin> {
+  const { body, headers: answered } = await request(app.getHttpServer())
+    .post('/auth/login')
+    .set(headers)
+    .send({ username, password: `${username}-password` })
+    .expect(200);
+  return { access: body.access_token, refresh: body.refresh_token, deviceId: answered['x-device-id'] };
 }

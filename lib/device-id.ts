@@ -1,7 +1,7 @@
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
 import { getDeviceSession } from './device-session.js';
-import { expressSessionId } from './express-session.js';
+import { requestSessionId } from './request-session.js';
 import { SESSION_ID_MAX_LENGTH } from './device-tracker.constants.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 
@@ -52,7 +52,7 @@ export function currentDeviceId(request: DeviceRequest, options: ResolvedDeviceT
 export function claimedSessionId(request: DeviceRequest, options: ResolvedDeviceTrackerOptions): string | undefined {
   const claim = (request.user as Record<string, unknown> | undefined)?.[options.sessionClaim];
   if (typeof claim === 'string' && claim.length > 0 && claim.length <= SESSION_ID_MAX_LENGTH) return claim;
-  return expressSessionId(request, options);
+  return requestSessionId(request, options);
 }
 
 function isSecure(request: DeviceRequest): boolean {

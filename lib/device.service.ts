@@ -21,7 +21,7 @@ import {
 import { recordedIp, storedIp } from './client-ip.js';
 import { currentDeviceId, normaliseDeviceId, presentedDeviceId } from './device-id.js';
 import { DeviceEventPublisher } from './device-event-publisher.js';
-import { destroyExpressSession, expressSessionId } from './express-session.js';
+import { destroyRequestSession, requestSessionId } from './request-session.js';
 import type { DeviceSession } from './device-session.js';
 import {
   DEVICE_TRACKER_OPTIONS,
@@ -131,7 +131,7 @@ export class DeviceService {
    * @throws MaxDevicesExceededException when `maxDevices.policy` is `'reject'` and this would be one device too many.
    */
   async prepareLogin(request: DeviceRequest, userId?: UserId): Promise<DeviceSession> {
-    const sessionId = expressSessionId(request, this.options) ?? randomUUID();
+    const sessionId = requestSessionId(request, this.options) ?? randomUUID();
     if (userId === undefined) return { deviceId: randomUUID(), sessionId };
     const owner = this.owner(userId);
     const mine = await this.presentedDevice(request, owner);
@@ -165,7 +165,7 @@ export class DeviceService {
       ...this.userAgents.parse(userAgentOf(request)),
       ipAddress: this.ipOf(request),
       // With express-session the device is tied to the session the login ended on (passport regenerates it).
-      sessionId: expressSessionId(request, this.options) ?? prepared.sessionId,
+      sessionId: requestSessionId(request, this.options) ?? prepared.sessionId,
       refreshTokenJti: refreshToken ? this.refreshTokenDigest(refreshToken) : null,
       previousRefreshTokenJti: null,
       concurrentRefreshTokenJti: null,
@@ -377,8 +377,8 @@ export class DeviceService {
    * @internal
    */
   async endRequestSessionIfLoggedOut(request: DeviceRequest): Promise<void> {
-    const sessionId = expressSessionId(request, this.options);
-    if (sessionId && this.sessions.get(sessionId) === 'revoked') await destroyExpressSession(request, this.options);
+    const sessionId = requestSessionId(request, this.options);
+    if (sessionId && this.sessions.get(sessionId) === 'revoked') await destroyRequestSession(request, this.options);
   }
 
   /**

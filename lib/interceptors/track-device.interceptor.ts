@@ -16,7 +16,7 @@ import { Reflector } from '@nestjs/core';
 import { defer, mergeMap, type Observable } from 'rxjs';
 import { presentedDeviceId, writeDeviceId, type DeviceResponse } from '../device-id.js';
 import { setDeviceSession, type DeviceSession } from '../device-session.js';
-import { destroyExpressSession, expressSessionId } from '../express-session.js';
+import { destroyRequestSession, requestSessionId } from '../request-session.js';
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT, TRACK_DEVICE_METADATA } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import type { Device } from '../device.entity.js';
@@ -84,7 +84,7 @@ export class TrackDeviceInterceptor implements NestInterceptor {
       // Unchecked until the write: track() updates the presented device only if it is this user's.
       session = {
         deviceId: presentedDeviceId(request, this.options) ?? randomUUID(),
-        sessionId: expressSessionId(request, this.options) ?? randomUUID(),
+        sessionId: requestSessionId(request, this.options) ?? randomUUID(),
       };
     }
     setDeviceSession(request, session);
@@ -172,7 +172,7 @@ export class TrackDeviceInterceptor implements NestInterceptor {
    * routes without `DeviceSessionGuard`.
    */
   private async refuse(request: DeviceRequest, error: HttpException): Promise<never> {
-    await destroyExpressSession(request, this.options);
+    await destroyRequestSession(request, this.options);
     throw error;
   }
 }

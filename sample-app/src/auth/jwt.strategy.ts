@@ -3,6 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { SampleConfig } from '../config.js';
 import { SAMPLE_CONFIG } from '../sample.constants.js';
+import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { type AccessTokenPayload, type AuthenticatedUser, userIdOf } from './token-payloads.js';
 
@@ -24,18 +25,17 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
 
   async validate(payload: AccessTokenPayload): Promise<AuthenticatedUser> {
     if (payload.typ !== 'access') throw new UnauthorizedException('Not an access token');
-    // A deleted user's tokens die with the row, not up to an access token lifetime later; as AdminGuard does, the
-    // database is asked, not the token.
+    // A deleted user's tokens die with the row, not up to an access token lifetime later; the same read says whether
+    // the user is an administrator now, for AdminGuard.
     const userId = userIdOf(payload.sub);
-    if (userId === undefined || !(await this.userExists(userId))) {
-      throw new UnauthorizedException('User no longer exists');
-    }
-    return { id: payload.sub, username: payload.username, sid: payload.sid };
+    const user = userId === undefined ? null : await this.findUser(userId);
+    if (!user) throw new UnauthorizedException('User no longer exists');
+    return { id: payload.sub, username: payload.username, sid: payload.sid, isAdmin: user.isAdmin };
   }
 
-  private async userExists(id: number): Promise<boolean> {
+  private async findUser(id: number): Promise<User | null> {
     try {
-      return (await this.users.findById(id)) !== null;
+      return await this.users.findById(id);
     } catch (error) {
       // Unknown is not refused: 503, as the device tracker answers when it cannot check a session.
       this.logger.error(`Cannot look up user ${id}: ${(error as Error).message}`);

@@ -19,6 +19,8 @@ export interface AuthenticatedUser {
   id: string;
   username: string;
   sid: string;
+  /** Read from `sample_users` on this very request, not from the token: revoking the right takes effect at once. */
+  isAdmin: boolean;
 }
 
 /**

@@ -14,12 +14,10 @@ import {
   SCREENSHOTS,
   ScriptErrors,
   settle,
-  signInOverApi,
-  type Tokens,
   USER_AGENTS,
 } from '../support/browser.js';
 import { PLATFORM } from '../support/platform.js';
-import { serveSampleApp } from '../support/sample-app.js';
+import { type SampleLogin, serveSampleApp, signInToSample } from '../support/sample-app.js';
 
 describe.runIf(browserAvailable())(`Admin panel in Chromium (${PLATFORM})`, () => {
   let app: INestApplication;
@@ -27,7 +25,7 @@ describe.runIf(browserAvailable())(`Admin panel in Chromium (${PLATFORM})`, () =
   let browser: Browser;
   let page: Page;
   const scriptErrors = new ScriptErrors();
-  const tokens: Record<string, Tokens> = {};
+  const tokens: Record<string, SampleLogin> = {};
 
   beforeAll(async () => {
     ({ app, base } = await serveSampleApp());
@@ -47,10 +45,10 @@ describe.runIf(browserAvailable())(`Admin panel in Chromium (${PLATFORM})`, () =
     await app?.close();
   });
 
-  const login = (username: string, userAgent: string) => signInOverApi(base, username, userAgent);
+  const login = (username: string, userAgent: string) => signInToSample(app, username, { 'user-agent': userAgent });
 
-  const meStatus = async ({ access_token }: Tokens) =>
-    (await fetch(`${base}/me`, { headers: { authorization: `Bearer ${access_token}` } })).status;
+  const meStatus = async ({ access }: SampleLogin) =>
+    (await fetch(`${base}/me`, { headers: { authorization: `Bearer ${access}` } })).status;
 
   const activeDevicesOf = (userId: string) =>
     app.get(DataSource).getRepository(Device).countBy({ userId, isActive: true });

@@ -14,11 +14,10 @@ import {
   SCREENSHOTS,
   ScriptErrors,
   settle,
-  signInOverApi,
   USER_AGENTS,
 } from '../support/browser.js';
 import { PLATFORM } from '../support/platform.js';
-import { serveSampleApp } from '../support/sample-app.js';
+import { serveSampleApp, signInToSample } from '../support/sample-app.js';
 
 const ALICE = { username: 'alice', password: 'alice-password' };
 const BOB = { username: 'bob', password: 'bob-password' };
@@ -143,7 +142,7 @@ describe.runIf(browserAvailable())(`"Your devices" page in Chromium (${PLATFORM}
   });
 
   it('shows a hostile user agent as text, never as markup', async () => {
-    await signInOverApi(base, 'bob', HOSTILE_USER_AGENT);
+    await signInToSample(app, 'bob', { 'user-agent': HOSTILE_USER_AGENT });
     await signIn(macPage, BOB);
     await expect.poll(() => cards(macPage).count()).toBe(2);
     // The card that is not this browser's, found whatever its name turned into.

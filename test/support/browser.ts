@@ -47,26 +47,6 @@ export const HOSTILE_USER_AGENT = '<img src=x onerror="window.pwned=1">/1.0 "><s
 /** What the hostile agent's markup would have set, had it run in `page`: undefined while it never did. */
 export const pwned = (page: Page): Promise<unknown> => page.evaluate(() => (globalThis as { pwned?: unknown }).pwned);
 
-/** The tokens of a sign-in over the API. */
-export interface Tokens {
-  access_token: string;
-  refresh_token: string;
-}
-
-/**
- * Signs `username` (a demo user, whose password is `<username>-password`) in over the API, from a client sending
- * `userAgent` and no device cookie: a new device each time.
- */
-export async function signInOverApi(base: string, username: string, userAgent: string): Promise<Tokens> {
-  const response = await fetch(`${base}/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'user-agent': userAgent },
-    body: JSON.stringify({ username, password: `${username}-password` }),
-  });
-  if (response.status !== 200) throw new Error(`Signing ${username} in answered ${response.status}`);
-  return (await response.json()) as Tokens;
-}
-
 /** A fresh browser profile (its own cookies and storage): one device. */
 export function newDevice(browser: Browser, userAgent: string, width = 960): Promise<BrowserContext> {
   return browser.newContext({ userAgent, viewport: { width, height: 720 }, locale: 'en-US' });

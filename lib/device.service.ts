@@ -272,16 +272,17 @@ export class DeviceService {
       });
       if (batch.length === 0) return deleted;
       const ids = In(batch.map((device) => device.id));
-      // The conditions again: a login may have brought a device back since it was read.
-      const results = await Promise.all([
-        this.devices.delete({ id: ids, ...unseen }),
-        this.devices.delete({ id: ids, ...loggedOut }),
+      // The conditions again: a login may have brought a device back since it was read. One statement: two deletes
+      // of the same rows on two connections deadlock each other on InnoDB.
+      const { affected } = await this.devices.delete([
+        { id: ids, ...unseen },
+        { id: ids, ...loggedOut },
       ]);
       const kept = new Set((await this.devices.find({ select: { id: true }, where: { id: ids } })).map((d) => d.id));
       const gone = batch.filter((device) => !kept.has(device.id));
       deleted += gone.length;
       await this.revokeSessions(gone.filter((device) => device.isActive).map((device) => device.sessionId));
-      if (batch.length < batchSize || results.every(({ affected }) => affected === 0)) return deleted;
+      if (batch.length < batchSize || affected === 0) return deleted;
     }
   }
 

@@ -331,7 +331,7 @@ export class DeviceService {
   async logoutOthers(userId: UserId, keepDeviceId: string): Promise<number> {
     const keep = normaliseDeviceId(keepDeviceId);
     if (!keep) throw new BadRequestException('The device to keep must be given by its id');
-    this.retrier.cancel(this.owner(userId), { except: keep });
+    await this.retrier.cancel(this.owner(userId), { except: keep });
     return this.logoutDevices(await this.activeDevices(userId, keep), 'logout-others');
   }
 
@@ -340,7 +340,7 @@ export class DeviceService {
    * logged-out events carry `reason`: `'logout-all'` by default, `'admin'` when an administrator did it.
    */
   async logoutAll(userId: UserId, reason: DeviceLogoutReason = 'logout-all'): Promise<number> {
-    this.retrier.cancel(this.owner(userId));
+    await this.retrier.cancel(this.owner(userId));
     return this.logoutDevices(await this.activeDevices(userId), reason);
   }
 
@@ -462,7 +462,7 @@ export class DeviceService {
 
   /** The device, logged out (see {@link logout}), as it is now. */
   private async logoutFound(device: Device, reason: DeviceLogoutReason): Promise<Device> {
-    this.retrier.cancel(device.userId, { only: [device.id] });
+    await this.retrier.cancel(device.userId, { only: [device.id] });
     await this.logoutDevices([device], reason);
     // Gone only if a prune deleted it meanwhile: as logged out as can be.
     const after = await this.devices.findOneBy({ id: device.id });

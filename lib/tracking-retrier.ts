@@ -34,12 +34,14 @@ const MAX_DELAY_MS = 8000;
  * them, a bounded number of times with exponential backoff. Counts what happens, for your metrics: inject it and
  * read {@link stats}. The retried write is `DeviceService.track` on the session the login was given, so a write that
  * did land after all is only updated, never duplicated. A logout of the user's devices on this instance cancels
- * the retries it covers, so a retry cannot bring back a device logged out after the login.
+ * the retries it covers, and waits for any of them already being written, so a retry cannot bring back a device
+ * logged out after the login.
  */
 @Injectable()
 export class TrackingRetrier implements BeforeApplicationShutdown {
   private readonly logger = new Logger(LOGGER_CONTEXT);
-  private readonly pending = new Map<PendingLogin, NodeJS.Timeout | undefined>();
+  /** Each login waiting for its next attempt (its timer) or being written (the attempt, settled when done). */
+  private readonly pending = new Map<PendingLogin, NodeJS.Timeout | Promise<void>>();
   private readonly counts = { failed: 0, recovered: 0, abandoned: 0 };
   private closed = false;
 
@@ -63,23 +65,23 @@ export class TrackingRetrier implements BeforeApplicationShutdown {
 
   /**
    * Gives up the retries of the user's logins, those on `only` devices or all but the `except` device: the user
-   * logged them out.
+   * logged them out. Resolves once none of them is being written any more: an attempt already sent could otherwise
+   * land after the logout and bring the device back.
    */
-  cancel(userId: string, { only, except }: { only?: string[]; except?: string } = {}): void {
-    for (const [login, timer] of this.pending) {
+  async cancel(userId: string, { only, except }: { only?: string[]; except?: string } = {}): Promise<void> {
+    const writing: Promise<void>[] = [];
+    for (const [login, state] of this.pending) {
       if (login.userId !== userId || (only && !only.includes(login.deviceId)) || login.deviceId === except) continue;
-      clearTimeout(timer);
+      if (state instanceof Promise) writing.push(state);
       this.abandon(login);
     }
+    await Promise.all(writing);
   }
 
   /** Before the database connection closes: no retry may start after it. */
   beforeApplicationShutdown(): void {
     this.closed = true;
-    for (const [login, timer] of this.pending) {
-      clearTimeout(timer);
-      this.abandon(login);
-    }
+    for (const login of this.pending.keys()) this.abandon(login);
   }
 
   private schedule(login: PendingLogin, attempt: number): void {
@@ -91,8 +93,7 @@ export class TrackingRetrier implements BeforeApplicationShutdown {
     const delay = Math.min(FIRST_DELAY_MS * 2 ** (attempt - 1), MAX_DELAY_MS);
     const timer = setTimeout(() => {
       if (!this.pending.has(login)) return;
-      this.pending.set(login, undefined);
-      login.write().then(
+      const written = login.write().then(
         () => {
           if (!this.pending.delete(login)) return;
           this.counts.recovered++;
@@ -108,12 +109,15 @@ export class TrackingRetrier implements BeforeApplicationShutdown {
           }
         },
       );
+      this.pending.set(login, written);
     }, delay);
     timer.unref();
     this.pending.set(login, timer);
   }
 
   private abandon(login: PendingLogin): void {
+    const state = this.pending.get(login);
+    if (!(state instanceof Promise)) clearTimeout(state);
     this.pending.delete(login);
     this.counts.abandoned++;
   }

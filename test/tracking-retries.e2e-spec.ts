@@ -69,6 +69,35 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
     await listWith(waiting.body.access_token).expect(401);
   });
 
+  it('waits for a retry already being written before logging the device out, so it cannot bring it back', async () => {
+    const retrier = await start();
+    const first = await login('u1');
+    const deviceId = first.headers['x-device-id'];
+    const update = devices.update.bind(devices);
+    let writing: () => void;
+    const retryWriting = new Promise<void>((resolve) => (writing = resolve));
+    let release: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    vi.spyOn(devices, 'update')
+      .mockRejectedValueOnce(dropped())
+      .mockImplementationOnce(async (...args) => {
+        writing();
+        await released;
+        return update(...args);
+      });
+    const waiting = await login('u1', deviceId); // its write fails; its retry is then held mid-write
+    await retryWriting;
+
+    const loggedOut = app!.get(DeviceService).logoutAll('u1');
+    await Promise.race([loggedOut, sleep(200)]);
+    release!();
+    await loggedOut;
+
+    expect(retrier.stats()).toMatchObject({ failed: 1, abandoned: 1, pending: 0 });
+    expect((await devices.findOneByOrFail({ id: deviceId })).isActive).toBe(false);
+    await listWith(waiting.body.access_token).expect(401);
+  });
+
   it('does not retry a write that is refused for good, such as one device too many', async () => {
     const retrier = await start({ maxDevices: { limit: 1, policy: 'reject' } });
     await login('u1');

@@ -1,17 +1,14 @@
-import { Inject, Injectable, Logger, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { SampleConfig } from '../config.js';
 import { SAMPLE_CONFIG } from '../sample.constants.js';
-import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { type AccessTokenPayload, type AuthenticatedUser, userIdOf } from './token-payloads.js';
 
 /** Registered as 'jwt', the strategy the sample's `JwtAuthGuard` (an `AuthGuard('jwt')`) uses. */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy) {
-  private readonly logger = new Logger('Auth');
-
   constructor(
     @Inject(SAMPLE_CONFIG) config: SampleConfig,
     private readonly users: UsersService,
@@ -26,20 +23,10 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
   async validate(payload: AccessTokenPayload): Promise<AuthenticatedUser> {
     if (payload.typ !== 'access') throw new UnauthorizedException('Not an access token');
     // A deleted user's tokens die with the row, not up to an access token lifetime later; the same read says whether
-    // the user is an administrator now, for AdminGuard.
+    // the user is an administrator now, for AdminGuard. A read that fails is a 503 (UsersService), not a refusal.
     const userId = userIdOf(payload.sub);
-    const user = userId === undefined ? null : await this.findUser(userId);
+    const user = userId === undefined ? null : await this.users.findById(userId);
     if (!user) throw new UnauthorizedException('User no longer exists');
     return { id: payload.sub, username: payload.username, sid: payload.sid, isAdmin: user.isAdmin };
-  }
-
-  private async findUser(id: number): Promise<User | null> {
-    try {
-      return await this.users.findById(id);
-    } catch (error) {
-      // Unknown is not refused: 503, as the device tracker answers when it cannot check a session.
-      this.logger.error(`Cannot look up user ${id}: ${(error as Error).message}`);
-      throw new ServiceUnavailableException('Cannot check the user now; try again shortly');
-    }
   }
 }

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, ServiceUnavailableException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { hashPassword, verifyPassword } from './password.js';
@@ -25,13 +25,32 @@ export class UsersService implements OnApplicationBootstrap {
     }
   }
 
-  /** The user with these credentials, or null. */
+  /**
+   * The user with these credentials, or null.
+   *
+   * @throws ServiceUnavailableException when the users cannot be read.
+   */
   async authenticate(username: string, password: string): Promise<User | null> {
-    const user = await this.users.findOneBy({ username });
+    const user = await this.read(() => this.users.findOneBy({ username }), 'a user by name');
     return user && (await verifyPassword(password, user.passwordHash)) ? user : null;
   }
 
+  /**
+   * The user with this id, or null.
+   *
+   * @throws ServiceUnavailableException when the users cannot be read.
+   */
   findById(id: number): Promise<User | null> {
-    return this.users.findOneBy({ id });
+    return this.read(() => this.users.findOneBy({ id }), `user ${id}`);
+  }
+
+  /** A read of the users table; when it fails, unknown is not refused: 503, as the device tracker answers. */
+  private async read<T>(query: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await query();
+    } catch (error) {
+      this.logger.error(`Cannot look up ${what}: ${(error as Error).message}`);
+      throw new ServiceUnavailableException('Cannot check the user now; try again shortly');
+    }
   }
 }

@@ -129,6 +129,22 @@ const CASES: Case[] = [
     message: 'Wrong username or password',
   },
   {
+    name: 'a password that is a JSON number',
+    method: 'post',
+    path: '/auth/login',
+    body: { username: 'alice', password: 1 },
+    status: 400,
+    message: 'username and password must be strings',
+  },
+  {
+    name: 'a user name with a NUL',
+    method: 'post',
+    path: '/auth/login',
+    body: { username: 'alice\u0000', password: 'alice-password' },
+    status: 400,
+    message: 'username must not contain control characters',
+  },
+  {
     name: 'a login body that is not JSON',
     method: 'post',
     path: '/auth/login',
@@ -144,6 +160,16 @@ const CASES: Case[] = [
     body: { refresh_token: 'nope' },
     status: 400,
     message: ['refresh_token must be a JWT'],
+  },
+  {
+    // class-transformer, under the ValidationPipe, walks a body recursively: this overflowed the stack (a 500).
+    name: 'a refresh body nested thousands of levels deep',
+    method: 'post',
+    path: '/auth/refresh',
+    body: `${'['.repeat(3000)}${']'.repeat(3000)}`,
+    contentType: 'application/json',
+    status: 400,
+    message: 'The request body is nested more than 32 levels deep',
   },
   {
     name: 'an unknown route',

@@ -1,6 +1,7 @@
 import { type INestApplication, type NestApplicationOptions, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
+import { BodyDepthPipe } from './body-depth.pipe.js';
 import type { SampleConfig } from './config.js';
 import { createHttpAdapter } from './http-adapter.js';
 import { setupOpenApi } from './openapi.js';
@@ -9,7 +10,7 @@ import { setupOpenApi } from './openapi.js';
 export async function createApp(config: SampleConfig, options: NestApplicationOptions = {}): Promise<INestApplication> {
   const adapter = createHttpAdapter(config.platform, config.trustProxy);
   const app = await NestFactory.create(AppModule.forRoot(config), adapter, options);
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }));
+  app.useGlobalPipes(new BodyDepthPipe(), new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }));
   setupOpenApi(app);
   app.enableShutdownHooks();
   return app;

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { JwtService } from '@nestjs/jwt';
 import { getRepositoryToken } from '@nestjs/typeorm';
 import { Device, DeviceTrackerEvents, type DeviceLoggedOutEvent } from 'nestjs-device-tracker';
 import request from 'supertest';
@@ -11,18 +10,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { TEST_DB } from './support/database.js';
 import { rendezvous } from './support/rendezvous.js';
 import { startSampleApp } from './support/sample-app.js';
+import { jtiOf, sidOf } from './support/token-claims.js';
 
 const ALICE = '1';
 const PARALLEL = 50;
 const ROUNDS = 20;
 
-const decode = (token: string) => new JwtService().decode<Record<string, unknown>>(token);
-const sidOf = (token: string) => decode(token).sid as string;
 /** What the tracker stores for a refresh token: the SHA-256 of its jti. */
-const storedIdOf = (token: string) =>
-  createHash('sha256')
-    .update(decode(token).jti as string)
-    .digest('hex');
+const storedIdOf = (token: string) => createHash('sha256').update(jtiOf(token)).digest('hex');
 
 interface Login {
   status: number;

@@ -9,8 +9,8 @@ import { GuardedAppModule, type GuardedAppOptions, type ProfileAnswer } from './
 import { FIXTURE_JWT_SECRET } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
 import { startTestApp } from './support/platform.js';
+import { sidOf } from './support/token-claims.js';
 
-const sidOf = (token: string) => new JwtService().decode<{ sid: string }>(token).sid;
 const LOGGED_OUT = { statusCode: 401, message: 'This device has been logged out; sign in again' };
 
 interface Login {

@@ -18,6 +18,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { loadConfig } from '../sample-app/src/config.js';
 import { TEST_DB } from './support/database.js';
 import { startSampleApp } from './support/sample-app.js';
+import { claimsOf, jtiOf, sidOf } from './support/token-claims.js';
 
 const CHROME_MAC =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
@@ -28,12 +29,10 @@ const PASSWORDS = { alice: 'alice-password', bob: 'bob-password' } as const;
 const USER_IDS = { alice: '1', bob: '2' } as const;
 const LOGGED_OUT = 'This device has been logged out; sign in again';
 
-/** The secrets the sample app signs its tokens with (it runs on `loadConfig({})`'s defaults). */
+/** The secrets, issuer and audience of the sample app's tokens (it runs on `loadConfig({})`'s defaults). */
 const SAMPLE_JWT = loadConfig({}).jwt;
+const { issuer, audience } = SAMPLE_JWT;
 
-const decode = (token: string) => new JwtService().decode<Record<string, unknown>>(token);
-const sidOf = (token: string) => decode(token).sid as string;
-const jtiOf = (token: string) => decode(token).jti as string;
 /** What the tracker stores for a refresh token: the SHA-256 of its jti. */
 const storedIdOf = (token: string) => createHash('sha256').update(jtiOf(token)).digest('hex');
 
@@ -41,14 +40,14 @@ const storedIdOf = (token: string) => createHash('sha256').update(jtiOf(token)).
 const signAccess = (claims: Record<string, unknown>) =>
   new JwtService().sign(
     { sub: USER_IDS.alice, username: 'alice', typ: 'access', ...claims },
-    { secret: SAMPLE_JWT.accessSecret, expiresIn: SAMPLE_JWT.accessTtl },
+    { secret: SAMPLE_JWT.accessSecret, expiresIn: SAMPLE_JWT.accessTtl, issuer, audience },
   );
 
 /** A refresh token the sample app accepts as authentic (a valid signature), with the given claims. */
 const signRefresh = (claims: Record<string, unknown>) =>
   new JwtService().sign(
     { sub: USER_IDS.alice, typ: 'refresh', ...claims },
-    { secret: SAMPLE_JWT.refreshSecret, expiresIn: SAMPLE_JWT.refreshTtl },
+    { secret: SAMPLE_JWT.refreshSecret, expiresIn: SAMPLE_JWT.refreshTtl, issuer, audience },
   );
 
 /**
@@ -616,7 +615,7 @@ describe(`device sessions: refresh token reuse after the grace period (${TEST_DB
 
     const forgeries = [
       // Alice's own claims, signed with a guessed secret.
-      new JwtService().sign(decode(alice.refresh), { secret: 'guessed-secret' }),
+      new JwtService().sign(claimsOf(alice.refresh), { secret: 'guessed-secret' }),
       // Authentic signature, but a token id and session that were never issued.
       signRefresh({ sid: randomUUID(), jti: randomUUID() }),
       // Authentic signature, no session at all.

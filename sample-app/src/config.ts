@@ -19,6 +19,10 @@ export interface SampleConfig {
   jwt: {
     accessSecret: string;
     refreshSecret: string;
+    /** The `iss` claim both tokens carry and must carry to be accepted: who signed them. */
+    issuer: string;
+    /** The `aud` claim both tokens carry and must carry to be accepted: the API they are meant for. */
+    audience: string;
     /** Access token lifetime, in seconds. */
     accessTtl: number;
     /** Refresh token lifetime, in seconds. */
@@ -78,6 +82,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): SampleConfig {
     jwt: {
       accessSecret: env.JWT_ACCESS_SECRET ?? 'sample-access-secret-change-me',
       refreshSecret: env.JWT_REFRESH_SECRET ?? 'sample-refresh-secret-change-me',
+      // `||`, not `??`: jsonwebtoken skips the check of an empty issuer or audience.
+      issuer: env.JWT_ISSUER || 'nestjs-device-tracker-sample',
+      audience: env.JWT_AUDIENCE || 'nestjs-device-tracker-sample-api',
       accessTtl: Number(env.JWT_ACCESS_TTL ?? 15 * 60),
       refreshTtl: Number(env.JWT_REFRESH_TTL ?? 30 * 24 * 60 * 60),
     },

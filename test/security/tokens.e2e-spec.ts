@@ -14,9 +14,10 @@ import { TEST_DB } from '../support/database.js';
 import { LogCollector } from '../support/log-collector.js';
 import { PLATFORM } from '../support/platform.js';
 import { type SampleLogin, signInToSample, startSampleApp } from '../support/sample-app.js';
+import { claimsOf } from '../support/token-claims.js';
 
-/** The secrets the sample app signs with: it runs on `loadConfig({})`'s defaults. */
-const SECRETS = loadConfig({}).jwt;
+/** The secrets, issuer and audience the sample app signs with: it runs on `loadConfig({})`'s defaults. */
+const SAMPLE_JWT = loadConfig({}).jwt;
 const WRONG_SECRET = 'not-the-sample-secret';
 const LOGGED_OUT = 'This device has been logged out; sign in again';
 const REVOKED = 'Refresh token has been revoked or already used';
@@ -36,8 +37,8 @@ interface Stage {
 }
 
 /** The claims of a real token, without its timestamps, to sign again differently. */
-function claimsOf(token: string): Claims {
-  const { iat: _iat, exp: _exp, ...claims } = jwt.decode<Claims>(token);
+function unstamped(token: string): Claims {
+  const { iat: _iat, exp: _exp, ...claims } = claimsOf(token);
   return claims;
 }
 
@@ -85,6 +86,23 @@ const forgeries = (secret: string) =>
     'RS256 with some RSA key': {
       reason: 'invalid algorithm',
       sign: (claims: Claims) => jwt.sign(claims, { privateKey: RSA_KEY, expiresIn: 600, algorithm: 'RS256' }),
+    },
+    // The right secret, but not this app's token: another service sharing the secret, or a token for another API.
+    'with a wrong iss': {
+      reason: `jwt issuer invalid. expected: ${SAMPLE_JWT.issuer}`,
+      sign: (claims: Claims) => jwt.sign({ ...claims, iss: 'someone-else' }, { secret, expiresIn: 600 }),
+    },
+    'with no iss': {
+      reason: `jwt issuer invalid. expected: ${SAMPLE_JWT.issuer}`,
+      sign: ({ iss: _iss, ...claims }: Claims) => jwt.sign(claims, { secret, expiresIn: 600 }),
+    },
+    'with a wrong aud': {
+      reason: `jwt audience invalid. expected: ${SAMPLE_JWT.audience}`,
+      sign: (claims: Claims) => jwt.sign({ ...claims, aud: 'another-api' }, { secret, expiresIn: 600 }),
+    },
+    'with no aud': {
+      reason: `jwt audience invalid. expected: ${SAMPLE_JWT.audience}`,
+      sign: ({ aud: _aud, ...claims }: Claims) => jwt.sign(claims, { secret, expiresIn: 600 }),
     },
   }) as const;
 
@@ -158,11 +176,11 @@ const CASES: Case[] = [
       message: 'Unauthorized',
       log: [accessRefused(path, 'No auth token')],
     },
-    ...Object.entries(forgeries(SECRETS.accessSecret)).map(([name, { reason, sign }]): Case => ({
+    ...Object.entries(forgeries(SAMPLE_JWT.accessSecret)).map(([name, { reason, sign }]): Case => ({
       name: `an access token ${name}`,
       method,
       path,
-      token: ({ alice }) => sign(claimsOf(alice.access)),
+      token: ({ alice }) => sign(unstamped(alice.access)),
       message: 'Unauthorized',
       log: [accessRefused(path, reason)],
     })),
@@ -179,7 +197,7 @@ const CASES: Case[] = [
       name: 'refresh claims signed with the access secret',
       method,
       path,
-      token: ({ alice }) => jwt.sign(claimsOf(alice.refresh), { secret: SECRETS.accessSecret, expiresIn: 600 }),
+      token: ({ alice }) => jwt.sign(unstamped(alice.refresh), { secret: SAMPLE_JWT.accessSecret, expiresIn: 600 }),
       message: 'Not an access token',
       log: [accessRefused(path, 'Not an access token')],
     },
@@ -196,7 +214,10 @@ const CASES: Case[] = [
       method,
       path,
       token: ({ alice }) =>
-        jwt.sign({ ...claimsOf(alice.access), sub: '99999999999' }, { secret: SECRETS.accessSecret, expiresIn: 600 }),
+        jwt.sign(
+          { ...unstamped(alice.access), sub: '99999999999' },
+          { secret: SAMPLE_JWT.accessSecret, expiresIn: 600 },
+        ),
       message: 'User no longer exists',
       log: [accessRefused(path, 'User no longer exists')],
     },
@@ -225,10 +246,10 @@ const CASES: Case[] = [
       log: [SESSION_REFUSED],
     },
   ]),
-  ...Object.entries(forgeries(SECRETS.refreshSecret)).map(([name, { reason, sign }]): Case => ({
+  ...Object.entries(forgeries(SAMPLE_JWT.refreshSecret)).map(([name, { reason, sign }]): Case => ({
     name: `a refresh token ${name}`,
     ...REFRESH_ROUTE,
-    token: ({ alice }) => sign(claimsOf(alice.refresh)),
+    token: ({ alice }) => sign(unstamped(alice.refresh)),
     message: 'Refresh token is invalid or expired',
     log: [refreshRefused(reason)],
   })),
@@ -242,7 +263,7 @@ const CASES: Case[] = [
   {
     name: 'access claims signed with the refresh secret',
     ...REFRESH_ROUTE,
-    token: ({ alice }) => jwt.sign(claimsOf(alice.access), { secret: SECRETS.refreshSecret, expiresIn: 600 }),
+    token: ({ alice }) => jwt.sign(unstamped(alice.access), { secret: SAMPLE_JWT.refreshSecret, expiresIn: 600 }),
     message: 'Not a refresh token',
     log: [refreshRefused('not a refresh token')],
   },

@@ -27,25 +27,25 @@ export class AuthService {
 
   /** Both tokens carry the device session (`sid`), so logging the device out kills both. */
   async issueTokens(user: { id: number | string; username: string }, sid: string): Promise<TokenPair> {
-    const { accessSecret, refreshSecret, accessTtl, refreshTtl } = this.config.jwt;
+    const { accessSecret, refreshSecret, accessTtl, refreshTtl, issuer, audience } = this.config.jwt;
     const sub = String(user.id);
     const [access_token, refresh_token] = await Promise.all([
       this.jwt.signAsync(
         { sub, username: user.username, sid, typ: 'access' },
-        { secret: accessSecret, expiresIn: accessTtl },
+        { secret: accessSecret, expiresIn: accessTtl, issuer, audience },
       ),
       this.jwt.signAsync(
         { sub, sid, typ: 'refresh' },
-        { secret: refreshSecret, expiresIn: refreshTtl, jwtid: randomUUID() },
+        { secret: refreshSecret, expiresIn: refreshTtl, jwtid: randomUUID(), issuer, audience },
       ),
     ]);
     return { access_token, refresh_token, token_type: 'Bearer', expires_in: accessTtl };
   }
 
   /**
-   * Checks the refresh token's signature, then lets the device tracker refuse it if its device was logged out or
-   * the token was already used (which logs the device out: it may have been stolen), and moves the device to the
-   * new refresh token. The session stays the same.
+   * Checks the refresh token's signature, issuer and audience, then lets the device tracker refuse it if its device
+   * was logged out or the token was already used (which logs the device out: it may have been stolen), and moves the
+   * device to the new refresh token. The session stays the same.
    */
   async refresh(refreshToken: string, request: DeviceRequest): Promise<TokenPair> {
     let payload: RefreshTokenPayload;
@@ -54,6 +54,8 @@ export class AuthService {
         secret: this.config.jwt.refreshSecret,
         // jsonwebtoken would take any HMAC algorithm with this secret; the tokens are signed with HS256 only.
         algorithms: ['HS256'],
+        issuer: this.config.jwt.issuer,
+        audience: this.config.jwt.audience,
       });
     } catch (error) {
       throw this.refused((error as Error).message, 'Refresh token is invalid or expired');

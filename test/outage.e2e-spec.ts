@@ -7,8 +7,8 @@ import { DataSource, type Repository } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GuardedAppModule } from './fixtures/guarded-app.module.js';
 import { HostAppModule } from './fixtures/host-app.module.js';
-import { TEST_DB, testDatabaseOptions } from './support/database.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { TEST_DB } from './support/database.js';
+import { proxiedTestDatabase, type TcpProxy } from './support/tcp-proxy.js';
 import { eventually } from './support/eventually.js';
 import { startTestApp } from './support/platform.js';
 
@@ -38,13 +38,10 @@ describe.runIf(TEST_DB === 'postgres')('a PostgreSQL outage in the middle of a r
   const list = (token: string) => call(http().get('/devices').auth(token, { type: 'bearer' }));
 
   beforeAll(async () => {
-    const options = testDatabaseOptions() as { url: string };
-    const url = new URL(options.url);
-    proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
-    url.port = String(proxy.port);
-    const database = { ...testDatabaseOptions(), url: url.toString(), extra: { connectionTimeoutMillis: 2000 } };
+    const proxied = await proxiedTestDatabase();
+    proxy = proxied.proxy;
     const moduleRef = await Test.createTestingModule({
-      imports: [HostAppModule.with(DeviceTrackerModule.forRoot({ trackingRetries: 8 }), database)],
+      imports: [HostAppModule.with(DeviceTrackerModule.forRoot({ trackingRetries: 8 }), proxied.database)],
     }).compile();
     app = await startTestApp(moduleRef, { logger: false });
   });

@@ -1,4 +1,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { DataSourceOptions } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import { testDatabaseOptions } from './database.js';
 
 /**
  * A TCP proxy in front of a database server, to cut the app's connection mid-run: `cut()` drops every open
@@ -59,4 +62,16 @@ export class TcpProxy {
       });
     });
   }
+}
+
+/**
+ * The test database (PostgreSQL, given by URL) behind a proxy the test can cut: the proxy, and the options that reach
+ * the database through it. While it is cut, a new connection gives up after 2 s.
+ */
+export async function proxiedTestDatabase(): Promise<{ proxy: TcpProxy; database: DataSourceOptions }> {
+  const options = testDatabaseOptions() as PostgresDataSourceOptions;
+  const url = new URL(options.url!);
+  const proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
+  url.port = String(proxy.port);
+  return { proxy, database: { ...options, url: url.toString(), extra: { connectionTimeoutMillis: 2000 } } };
 }

@@ -427,13 +427,17 @@ const MALFORMED_JSON = [
   '{"username":"alice","username":"bob","password":"bob-password"}',
   '{"__proto__":{"isAdmin":true},"username":"alice","password":"alice-password"}',
   '{"constructor":{"prototype":{"isAdmin":true}}}',
-  `${'['.repeat(3000)}${']'.repeat(3000)}`,
   '1e999',
   '"alice"',
   'null',
   'nul',
   '\u0000',
 ];
+
+/** JSON nested a few to thousands of levels deep, in arrays or objects: recursive parsers and validators overflow. */
+const deepJson = fc
+  .tuple(fc.integer({ min: 2, max: 5000 }), fc.constantFrom(['[', ']'], ['{"refresh_token":', '}'], ['{"a":[', ']}']))
+  .map(([depth, [open, close]]) => `${open.repeat(depth)}1${close.repeat(depth)}`);
 
 function bodyText(shape: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<string> {
   const json = fc
@@ -456,6 +460,7 @@ function bodyText(shape: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<st
     },
     { weight: 1, arbitrary: json.chain((whole) => fc.nat(whole.length).map((cut) => whole.slice(0, cut))) },
     { weight: 1, arbitrary: fc.constantFrom(...MALFORMED_JSON) },
+    { weight: 1, arbitrary: deepJson },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 50 }) },
     { weight: 1, arbitrary: fc.constant(JSON.stringify({ username: 'a'.repeat(200 * 1024), password: 'x' })) },
   );

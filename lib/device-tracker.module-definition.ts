@@ -1,9 +1,9 @@
 import { type CanActivate, ConfigurableModuleBuilder, type Provider, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { AdminDevicesController } from './admin-devices.controller.js';
-import { controllerAt } from './controller-at.js';
+import { AdminDevicesController } from './controllers/admin-devices.controller.js';
+import { controllerAt } from './controllers/controller-at.js';
 import { DEFAULT_ADMIN_DEVICES_PATH, DEFAULT_DEVICES_PATH, DEVICES_ADMIN_GUARD } from './device-tracker.constants.js';
-import { DevicesController } from './devices.controller.js';
+import { DevicesController } from './controllers/devices.controller.js';
 import { HostGuard } from './guards/host-guard.js';
 import type {
   DeviceTrackerAdminOptions,

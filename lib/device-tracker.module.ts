@@ -1,8 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR, ModuleRef } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DeviceEventPublisher, findEventEmitter } from './device-event-publisher.js';
-import { DevicePruner } from './device-pruner.js';
+import { DeviceEventPublisher, findEventEmitter } from './events/device-event-publisher.js';
+import { DevicePruner } from './retention/device-pruner.js';
 import { DEVICE_EVENT_EMITTER, DEVICE_TRACKER_OPTIONS, DEVICES_AUTH_GUARD } from './device-tracker.constants.js';
 import {
   ConfigurableModuleClass,
@@ -10,14 +10,14 @@ import {
   MODULE_OPTIONS_TOKEN,
 } from './device-tracker.module-definition.js';
 import { resolveDeviceTrackerOptions } from './device-tracker.options.js';
-import { Device } from './device.entity.js';
+import { Device } from './persistence/device.entity.js';
 import { DeviceService } from './device.service.js';
 import { DeviceSessionGuard } from './guards/device-session.guard.js';
 import { createAuthGuard, DeviceTrackerAuthGuard } from './guards/device-tracker-auth.guard.js';
 import { TrackDeviceInterceptor } from './interceptors/track-device.interceptor.js';
-import { LastSeenRecorder } from './last-seen-recorder.js';
-import { TrackingRetrier } from './tracking-retrier.js';
-import { SessionCache } from './revocation/session-cache.js';
+import { LastSeenRecorder } from './sessions/last-seen-recorder.js';
+import { TrackingRetrier } from './login/tracking-retrier.js';
+import { SessionCache } from './sessions/session-cache.js';
 
 /**
  * Registers the `Device` entity with the host's TypeORM connection, provides `DeviceService` and

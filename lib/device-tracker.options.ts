@@ -4,7 +4,7 @@ import { MAX_PRUNE_AGE_MS, MAX_PRUNE_BATCH_SIZE, MAX_TIMER_DELAY_MS } from './de
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 import type { RevocationNotifier } from './interfaces/revocation-notifier.interface.js';
 import { InMemoryRevocationNotifier } from './revocation/in-memory-revocation-notifier.js';
-import { normaliseUserId } from './user-id.js';
+import { normaliseUserId } from './values/user-id.js';
 import type {
   DeviceIdCookieOptions,
   DeviceTrackerModuleOptions,

@@ -18,29 +18,29 @@ import {
   type QueryDeepPartialEntity,
   type Repository,
 } from 'typeorm';
-import { recordedIp, storedIp } from './client-ip.js';
-import { currentDeviceId, normaliseDeviceId, presentedDeviceId } from './device-id.js';
-import { DeviceEventPublisher } from './device-event-publisher.js';
-import { destroyRequestSession, requestSessionId } from './request-session.js';
-import type { DeviceSession } from './device-session.js';
+import { recordedIp, storedIp } from './http/client-ip.js';
+import { currentDeviceId, normaliseDeviceId, presentedDeviceId } from './http/device-id.js';
+import { DeviceEventPublisher } from './events/device-event-publisher.js';
+import { destroyRequestSession, requestSessionId } from './http/request-session.js';
+import type { DeviceSession } from './http/device-session.js';
 import {
   DEVICE_TRACKER_OPTIONS,
   LOGGER_CONTEXT,
   MAX_PRUNE_AGE_MS,
   MAX_PRUNE_BATCH_SIZE,
 } from './device-tracker.constants.js';
-import { DeviceTrackerEvents, type DeviceLogoutReason } from './device-tracker.events.js';
+import { DeviceTrackerEvents, type DeviceLogoutReason } from './events/device-tracker.events.js';
 import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
-import { toDeviceSnapshot } from './device-view.js';
-import { Device } from './device.entity.js';
+import { toDeviceSnapshot } from './views/device-view.js';
+import { Device } from './persistence/device.entity.js';
 import { MaxDevicesExceededException } from './exceptions/max-devices-exceeded.exception.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
-import { canonicalIpAddress } from './ip-address.js';
-import { refreshTokenClaim, refreshTokenId } from './refresh-token-id.js';
-import { SessionCache } from './revocation/session-cache.js';
-import { TrackingRetrier } from './tracking-retrier.js';
-import { normaliseUserAgent, UserAgentParser } from './user-agent.js';
-import { normaliseUserId } from './user-id.js';
+import { canonicalIpAddress } from './values/ip-address.js';
+import { refreshTokenClaim, refreshTokenId } from './refresh/refresh-token-id.js';
+import { SessionCache } from './sessions/session-cache.js';
+import { TrackingRetrier } from './login/tracking-retrier.js';
+import { normaliseUserAgent, UserAgentParser } from './user-agent/user-agent.js';
+import { normaliseUserId } from './values/user-id.js';
 
 export type UserId = string | number;
 

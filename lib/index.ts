@@ -1,7 +1,7 @@
 export { CurrentDevice } from './decorators/current-device.decorator.js';
 export { SkipDeviceSession } from './decorators/skip-device-session.decorator.js';
 export { TrackDevice } from './decorators/track-device.decorator.js';
-export type { DeviceSession } from './device-session.js';
+export type { DeviceSession } from './http/device-session.js';
 export {
   DeviceTrackerEvents,
   type DeviceCreatedEvent,
@@ -9,7 +9,7 @@ export {
   type DeviceLogoutReason,
   type MaxDevicesExceededEvent,
   type RefreshTokenReuseDetectedEvent,
-} from './device-tracker.events.js';
+} from './events/device-tracker.events.js';
 export { MaxDevicesExceededException } from './exceptions/max-devices-exceeded.exception.js';
 export { DeviceSessionGuard } from './guards/device-session.guard.js';
 export { InMemoryRevocationNotifier } from './revocation/in-memory-revocation-notifier.js';
@@ -18,7 +18,7 @@ export {
   type RedisConnection,
   type RedisRevocationNotifierOptions,
 } from './revocation/redis-revocation-notifier.js';
-export { Device } from './device.entity.js';
+export { Device } from './persistence/device.entity.js';
 export {
   DeviceService,
   type DeviceSearchFilters,
@@ -27,16 +27,16 @@ export {
   type PruneOptions,
   type UserId,
 } from './device.service.js';
-export { PRUNE_INTERVAL_NAME } from './device-pruner.js';
-export { TrackingRetrier, type TrackingRetryStats } from './tracking-retrier.js';
+export { PRUNE_INTERVAL_NAME } from './retention/device-pruner.js';
+export { TrackingRetrier, type TrackingRetryStats } from './login/tracking-retrier.js';
 export { DeviceTrackerModule } from './device-tracker.module.js';
 export type {
   DeviceTrackerModuleAsyncOptions,
   DeviceTrackerModuleRootOptions,
 } from './device-tracker.module-definition.js';
 export { DEVICES_TABLE } from './device-tracker.constants.js';
-export { DevicesController } from './devices.controller.js';
-export { AdminDevicesController } from './admin-devices.controller.js';
+export { DevicesController } from './controllers/devices.controller.js';
+export { AdminDevicesController } from './controllers/admin-devices.controller.js';
 export {
   toAdminDeviceView,
   toDeviceView,
@@ -44,7 +44,7 @@ export {
   type AdminDeviceView,
   type DeviceSnapshot,
   type DeviceView,
-} from './device-view.js';
+} from './views/device-view.js';
 export type * from './interfaces/index.js';
 export {
   AddDeviceIpIndex1764500000000,
@@ -53,5 +53,5 @@ export {
   CreateDeviceTrackerDevices1764000000000,
   DEVICE_TRACKER_MIGRATIONS,
   ExactUserIds1764400000000,
-} from './migrations/index.js';
-export { describeUserAgent, type DeviceType, type UserAgentInfo } from './user-agent.js';
+} from './persistence/migrations/index.js';
+export { describeUserAgent, type DeviceType, type UserAgentInfo } from './user-agent/user-agent.js';

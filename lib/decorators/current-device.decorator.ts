@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { getDeviceSession } from '../device-session.js';
+import { getDeviceSession } from '../http/device-session.js';
 
 /**
  * The {@link DeviceSession} of the request: on a `@TrackDevice()` login route, the device and session this login

@@ -8,8 +8,8 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { claimedSessionId } from '../device-id.js';
-import { setDeviceSession, type DeviceSession } from '../device-session.js';
+import { claimedSessionId } from '../http/device-id.js';
+import { setDeviceSession, type DeviceSession } from '../http/device-session.js';
 import {
   DEVICE_TRACKER_OPTIONS,
   LOGGER_CONTEXT,
@@ -19,9 +19,9 @@ import {
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { DeviceService } from '../device.service.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
-import { type FinishingResponse, LastSeenRecorder } from '../last-seen-recorder.js';
-import { TrackingRetrier } from '../tracking-retrier.js';
-import { normaliseUserId } from '../user-id.js';
+import { type FinishingResponse, LastSeenRecorder } from '../sessions/last-seen-recorder.js';
+import { TrackingRetrier } from '../login/tracking-retrier.js';
+import { normaliseUserId } from '../values/user-id.js';
 
 /**
  * Refuses, with 401, requests whose device has been logged out: put it after your authentication guard, on a

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import { requireCheckedSession } from '../checked-session.js';
+import { requireCheckedSession } from '../http/checked-session.js';
 import { DEVICE_TRACKER_OPTIONS, DEVICES_ADMIN_GUARD } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';

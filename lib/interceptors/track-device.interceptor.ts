@@ -14,18 +14,18 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { defer, mergeMap, type Observable } from 'rxjs';
-import { presentedDeviceId, writeDeviceId, type DeviceResponse } from '../device-id.js';
-import { setDeviceSession, type DeviceSession } from '../device-session.js';
-import { destroyRequestSession, requestSessionId } from '../request-session.js';
+import { presentedDeviceId, writeDeviceId, type DeviceResponse } from '../http/device-id.js';
+import { setDeviceSession, type DeviceSession } from '../http/device-session.js';
+import { destroyRequestSession, requestSessionId } from '../http/request-session.js';
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT, TRACK_DEVICE_METADATA } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
-import type { Device } from '../device.entity.js';
+import type { Device } from '../persistence/device.entity.js';
 import { DeviceService } from '../device.service.js';
 import { MaxDevicesExceededException } from '../exceptions/max-devices-exceeded.exception.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 import type { TrackDeviceOptions } from '../interfaces/track-device-options.interface.js';
-import { TrackingRetrier } from '../tracking-retrier.js';
-import { normaliseUserId } from '../user-id.js';
+import { TrackingRetrier } from '../login/tracking-retrier.js';
+import { normaliseUserId } from '../values/user-id.js';
 
 /**
  * Registered app-wide by the module; acts only on routes marked with `@TrackDevice()`. Before the handler it

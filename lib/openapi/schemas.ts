@@ -1,6 +1,6 @@
 import { USER_AGENT_MAX_LENGTH } from '../device-tracker.constants.js';
-import type { AdminDevicesPage, AdminDeviceView, DeviceView } from '../device-view.js';
-import { DEVICE_TYPES, type DeviceType } from '../user-agent.js';
+import type { AdminDevicesPage, AdminDeviceView, DeviceView } from '../views/device-view.js';
+import { DEVICE_TYPES, type DeviceType } from '../user-agent/user-agent.js';
 import { ApiProperty, ApiSchema } from './swagger.js';
 
 /** `DeviceView` for the OpenAPI document; `implements` keeps the two in step. */

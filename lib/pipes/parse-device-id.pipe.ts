@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable, type PipeTransform } from '@nestjs/common';
-import { normaliseDeviceId } from '../device-id.js';
+import { normaliseDeviceId } from '../http/device-id.js';
 
 /** Accepts a device id (a UUID, any case) and gives it in canonical form; anything else is a 400. */
 @Injectable()

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { canonicalIpAddress } from '../ip-address.js';
+import { canonicalIpAddress } from '../values/ip-address.js';
 import { ParseParamPipe } from './parse-param.pipe.js';
 
 /** An IPv4 or IPv6 address, in the form addresses are stored (see `canonicalIpAddress`). */

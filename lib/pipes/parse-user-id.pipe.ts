@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { USER_ID_MAX_LENGTH } from '../device-tracker.constants.js';
-import { normaliseUserId } from '../user-id.js';
+import { normaliseUserId } from '../values/user-id.js';
 import { ParseParamPipe } from './parse-param.pipe.js';
 
 /** A user id as the devices table stores it: any text of 1 to 128 characters, taken exactly as written. */

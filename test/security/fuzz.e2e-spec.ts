@@ -5,7 +5,7 @@ import { Device, DeviceService } from 'nestjs-device-tracker';
 import request, { type Response } from 'supertest';
 import { DataSource, In, type Repository } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalIpAddress } from '../../lib/ip-address.js';
+import { canonicalIpAddress } from '../../lib/values/ip-address.js';
 import { TEST_DB } from '../support/database.js';
 import { LogCollector } from '../support/log-collector.js';
 import { PLATFORM } from '../support/platform.js';

@@ -18,24 +18,29 @@ import {
   LOGGER_CONTEXT,
   MAX_PAGE_OFFSET,
   MAX_PAGE_SIZE,
-} from './device-tracker.constants.js';
-import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
-import { toAdminDeviceView, type AdminDevicesPage, type AdminDeviceView } from './device-view.js';
-import { DeviceService } from './device.service.js';
-import { DeviceSessionGuard } from './guards/device-session.guard.js';
-import { DeviceTrackerAdminGuard } from './guards/device-tracker-admin.guard.js';
-import { DeviceTrackerAuthGuard } from './guards/device-tracker-auth.guard.js';
-import { StoreUnavailableInterceptor } from './interceptors/store-unavailable.interceptor.js';
-import type { DeviceRequest } from './interfaces/device-request.interface.js';
-import { ParseBooleanParamPipe } from './pipes/parse-boolean-param.pipe.js';
-import { ParseDateTimePipe } from './pipes/parse-date-time.pipe.js';
-import { ParseDeviceIdPipe } from './pipes/parse-device-id.pipe.js';
-import { ParseIpAddressPipe } from './pipes/parse-ip-address.pipe.js';
-import { ParsePageParamPipe } from './pipes/parse-page-param.pipe.js';
-import { ParseUserIdPipe } from './pipes/parse-user-id.pipe.js';
-import { normaliseUserId } from './user-id.js';
-import { ApiPageQueries } from './openapi/api-page-queries.decorator.js';
-import { AdminDevicesPageSchema, AdminDeviceViewSchema, ErrorSchema, LoggedOutCountSchema } from './openapi/schemas.js';
+} from '../device-tracker.constants.js';
+import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { toAdminDeviceView, type AdminDevicesPage, type AdminDeviceView } from '../views/device-view.js';
+import { DeviceService } from '../device.service.js';
+import { DeviceSessionGuard } from '../guards/device-session.guard.js';
+import { DeviceTrackerAdminGuard } from '../guards/device-tracker-admin.guard.js';
+import { DeviceTrackerAuthGuard } from '../guards/device-tracker-auth.guard.js';
+import { StoreUnavailableInterceptor } from '../interceptors/store-unavailable.interceptor.js';
+import type { DeviceRequest } from '../interfaces/device-request.interface.js';
+import { ParseBooleanParamPipe } from '../pipes/parse-boolean-param.pipe.js';
+import { ParseDateTimePipe } from '../pipes/parse-date-time.pipe.js';
+import { ParseDeviceIdPipe } from '../pipes/parse-device-id.pipe.js';
+import { ParseIpAddressPipe } from '../pipes/parse-ip-address.pipe.js';
+import { ParsePageParamPipe } from '../pipes/parse-page-param.pipe.js';
+import { ParseUserIdPipe } from '../pipes/parse-user-id.pipe.js';
+import { normaliseUserId } from '../values/user-id.js';
+import { ApiPageQueries } from '../openapi/api-page-queries.decorator.js';
+import {
+  AdminDevicesPageSchema,
+  AdminDeviceViewSchema,
+  ErrorSchema,
+  LoggedOutCountSchema,
+} from '../openapi/schemas.js';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -48,7 +53,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnauthorizedResponse,
-} from './openapi/swagger.js';
+} from '../openapi/swagger.js';
 
 /** Filters are optional: an absent one filters nothing. */
 const FILTER = { optional: true };

@@ -7,8 +7,8 @@ import {
   SOFTWARE_NAME_MAX_LENGTH,
   USER_AGENT_MAX_LENGTH,
   USER_ID_MAX_LENGTH,
-} from './device-tracker.constants.js';
-import type { DeviceType } from './user-agent.js';
+} from '../device-tracker.constants.js';
+import type { DeviceType } from '../user-agent/user-agent.js';
 
 /**
  * One row per device a user signs in from: a later login from the same device updates the row. Columns are

@@ -5,7 +5,7 @@ import {
   SOFTWARE_NAME_MAX_LENGTH,
   UNKNOWN_DEVICE_NAME,
   USER_AGENT_MAX_LENGTH,
-} from './device-tracker.constants.js';
+} from '../device-tracker.constants.js';
 
 /** What kind of device an agent runs on, as bowser tells it; `'unknown'` when it cannot. */
 export const DEVICE_TYPES = ['desktop', 'mobile', 'tablet', 'tv', 'bot', 'unknown'] as const;

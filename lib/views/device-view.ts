@@ -1,5 +1,5 @@
-import type { Device } from './device.entity.js';
-import type { DeviceType } from './user-agent.js';
+import type { Device } from '../persistence/device.entity.js';
+import type { DeviceType } from '../user-agent/user-agent.js';
 
 /** A device as the API shows it to its owner: no refresh token digest, no session id. */
 export interface DeviceView {

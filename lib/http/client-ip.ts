@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
-import type { DeviceRequest } from './interfaces/device-request.interface.js';
-import { canonicalIpAddress } from './ip-address.js';
+import type { DeviceRequest } from '../interfaces/device-request.interface.js';
+import { canonicalIpAddress } from '../values/ip-address.js';
 
 /** How much of a client's IP address the module keeps. */
 export type IpAddressStorage = 'full' | 'truncated' | 'none';

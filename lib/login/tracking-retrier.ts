@@ -1,6 +1,6 @@
 import { HttpException, Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from './device-tracker.constants.js';
-import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
+import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from '../device-tracker.constants.js';
+import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 
 /** What happened to the logins whose tracking could not be written at once. */
 export interface TrackingRetryStats {

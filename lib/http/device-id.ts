@@ -1,9 +1,9 @@
 import { parseCookie, stringifySetCookie } from 'cookie';
-import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
+import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { getDeviceSession } from './device-session.js';
 import { requestSessionId } from './request-session.js';
-import { SESSION_ID_MAX_LENGTH } from './device-tracker.constants.js';
-import type { DeviceRequest } from './interfaces/device-request.interface.js';
+import { SESSION_ID_MAX_LENGTH } from '../device-tracker.constants.js';
+import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

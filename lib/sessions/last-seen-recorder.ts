@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { recordedIp } from './client-ip.js';
-import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from './device-tracker.constants.js';
-import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
-import { DeviceService } from './device.service.js';
-import type { DeviceRequest } from './interfaces/device-request.interface.js';
+import { recordedIp } from '../http/client-ip.js';
+import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from '../device-tracker.constants.js';
+import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { DeviceService } from '../device.service.js';
+import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 
 /**
  * Records when a device was last seen, and from where, on every authenticated request, while writing at most once

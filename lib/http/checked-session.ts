@@ -1,9 +1,9 @@
 import { ServiceUnavailableException } from '@nestjs/common';
 import { claimedSessionId } from './device-id.js';
 import { getDeviceSession } from './device-session.js';
-import { SESSION_CHECK_UNAVAILABLE } from './device-tracker.constants.js';
-import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
-import type { DeviceRequest } from './interfaces/device-request.interface.js';
+import { SESSION_CHECK_UNAVAILABLE } from '../device-tracker.constants.js';
+import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 
 /**
  * Refuses, with 503, a request that claims a session `DeviceSessionGuard` did not verify. With

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { IP_ADDRESS_MAX_LENGTH } from './device-tracker.constants.js';
+import { IP_ADDRESS_MAX_LENGTH } from '../device-tracker.constants.js';
 
 /**
  * An IP address written by a person, in the form the module stores client addresses: IPv4 in dotted decimal,

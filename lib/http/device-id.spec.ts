@@ -9,8 +9,8 @@ import {
   type DeviceResponse,
 } from './device-id.js';
 import { setDeviceSession } from './device-session.js';
-import { resolveDeviceTrackerOptions } from './device-tracker.options.js';
-import type { DeviceRequest } from './interfaces/device-request.interface.js';
+import { resolveDeviceTrackerOptions } from '../device-tracker.options.js';
+import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 
 const HEADER_ID = '11111111-1111-4111-8111-111111111111';
 const COOKIE_ID = '22222222-2222-4222-8222-222222222222';

@@ -1,5 +1,5 @@
-import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
-import type { DeviceRequest } from './interfaces/device-request.interface.js';
+import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 
 /**
  * The request's session id, when the app tracks devices by their sessions (`sessionStore`): express-session's

@@ -1,4 +1,4 @@
-import { USER_ID_MAX_LENGTH } from './device-tracker.constants.js';
+import { USER_ID_MAX_LENGTH } from '../device-tracker.constants.js';
 
 /** Control characters: no real user id has them, and PostgreSQL refuses NUL in text outright. */
 // eslint-disable-next-line no-control-regex

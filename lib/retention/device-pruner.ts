@@ -6,9 +6,9 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from './device-tracker.constants.js';
-import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
-import { DeviceService } from './device.service.js';
+import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from '../device-tracker.constants.js';
+import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { DeviceService } from '../device.service.js';
 
 /** Name of the interval the module registers with `@nestjs/schedule`'s `SchedulerRegistry`. */
 export const PRUNE_INTERVAL_NAME = 'device-tracker:prune';

@@ -1,4 +1,4 @@
-import type { DeviceSnapshot } from './device-view.js';
+import type { DeviceSnapshot } from '../views/device-view.js';
 
 /**
  * Names of the events the module emits through `@nestjs/event-emitter`, when the host has imported

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UNKNOWN_DEVICE_NAME, USER_AGENT_MAX_LENGTH } from './device-tracker.constants.js';
+import { UNKNOWN_DEVICE_NAME, USER_AGENT_MAX_LENGTH } from '../device-tracker.constants.js';
 import { describeUserAgent, normaliseUserAgent, UserAgentParser, type UserAgentInfo } from './user-agent.js';
 
 const CHROME_MAC =

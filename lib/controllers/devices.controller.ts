@@ -18,20 +18,20 @@ import {
   DEVICE_TRACKER_OPTIONS,
   MAX_PAGE_OFFSET,
   MAX_PAGE_SIZE,
-} from './device-tracker.constants.js';
-import type { ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
-import { requireCheckedSession } from './checked-session.js';
-import { normaliseUserId } from './user-id.js';
-import { toDeviceView, type DeviceView } from './device-view.js';
-import { DeviceService } from './device.service.js';
-import { DeviceSessionGuard } from './guards/device-session.guard.js';
-import { DeviceTrackerAuthGuard } from './guards/device-tracker-auth.guard.js';
-import { StoreUnavailableInterceptor } from './interceptors/store-unavailable.interceptor.js';
-import type { DeviceRequest } from './interfaces/device-request.interface.js';
-import { ParseDeviceIdPipe } from './pipes/parse-device-id.pipe.js';
-import { ParsePageParamPipe } from './pipes/parse-page-param.pipe.js';
-import { ApiPageQueries } from './openapi/api-page-queries.decorator.js';
-import { DeviceViewSchema, ErrorSchema, LoggedOutCountSchema } from './openapi/schemas.js';
+} from '../device-tracker.constants.js';
+import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { requireCheckedSession } from '../http/checked-session.js';
+import { normaliseUserId } from '../values/user-id.js';
+import { toDeviceView, type DeviceView } from '../views/device-view.js';
+import { DeviceService } from '../device.service.js';
+import { DeviceSessionGuard } from '../guards/device-session.guard.js';
+import { DeviceTrackerAuthGuard } from '../guards/device-tracker-auth.guard.js';
+import { StoreUnavailableInterceptor } from '../interceptors/store-unavailable.interceptor.js';
+import type { DeviceRequest } from '../interfaces/device-request.interface.js';
+import { ParseDeviceIdPipe } from '../pipes/parse-device-id.pipe.js';
+import { ParsePageParamPipe } from '../pipes/parse-page-param.pipe.js';
+import { ApiPageQueries } from '../openapi/api-page-queries.decorator.js';
+import { DeviceViewSchema, ErrorSchema, LoggedOutCountSchema } from '../openapi/schemas.js';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -42,7 +42,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnauthorizedResponse,
-} from './openapi/swagger.js';
+} from '../openapi/swagger.js';
 
 /** The caller's own devices: list them, log one out, log out all the others or all of them. */
 @Controller(DEFAULT_DEVICES_PATH)

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
-import { DEVICE_EVENT_EMITTER, LOGGER_CONTEXT } from './device-tracker.constants.js';
+import { DEVICE_EVENT_EMITTER, LOGGER_CONTEXT } from '../device-tracker.constants.js';
 import type { DeviceTrackerEvents } from './device-tracker.events.js';
 
 /** The one call made on `EventEmitter2`. */

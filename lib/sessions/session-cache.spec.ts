@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveDeviceTrackerOptions } from '../device-tracker.options.js';
 import type { DeviceTrackerModuleOptions } from '../interfaces/device-tracker-options.interface.js';
 import type { RevocationListener, RevocationNotifier } from '../interfaces/revocation-notifier.interface.js';
-import { InMemoryRevocationNotifier } from './in-memory-revocation-notifier.js';
+import { InMemoryRevocationNotifier } from '../revocation/in-memory-revocation-notifier.js';
 import { SessionCache } from './session-cache.js';
 
 const ALICE = { deviceId: 'device-a', userId: 'alice' };

@@ -23,23 +23,14 @@ export const UNKNOWN_DEVICE_NAME = 'Unknown device';
 /** Injection token of the options with every default filled in. Internal: hosts configure the module instead. */
 export const DEVICE_TRACKER_OPTIONS = Symbol('DEVICE_TRACKER_OPTIONS');
 
-/** Default path of the devices controller. */
-export const DEFAULT_DEVICES_PATH = 'devices';
-
 /** Injection token of the guard instance the devices controller delegates to. Internal. */
 export const DEVICES_AUTH_GUARD = Symbol('DEVICES_AUTH_GUARD');
-
-/** Default path of the admin devices controller, mounted only when the host sets `admin`. */
-export const DEFAULT_ADMIN_DEVICES_PATH = 'admin/devices';
 
 /** Injection token of the host's admin guard instance the admin controller delegates to. Internal. */
 export const DEVICES_ADMIN_GUARD = Symbol('DEVICES_ADMIN_GUARD');
 
 /** Metadata key written by `@SkipDeviceSession()` and read by `DeviceSessionGuard`. */
 export const SKIP_DEVICE_SESSION_METADATA = 'device-tracker:skip-device-session';
-
-/** Injection token of the revocation notifier instances share. Internal: hosts set `revocationNotifier`. */
-export const REVOCATION_NOTIFIER = Symbol('REVOCATION_NOTIFIER');
 
 /** Injection token of the host's `EventEmitter2`, or `null` when it has none. Internal. */
 export const DEVICE_EVENT_EMITTER = Symbol('DEVICE_EVENT_EMITTER');

@@ -1,8 +1,10 @@
 import { type CanActivate, ConfigurableModuleBuilder, type Provider, type Type } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { APP_INTERCEPTOR, ModuleRef } from '@nestjs/core';
 import { AdminDevicesController } from './controllers/admin-devices.controller.js';
 import { controllerAt } from './controllers/controller-at.js';
-import { DEFAULT_ADMIN_DEVICES_PATH, DEFAULT_DEVICES_PATH, DEVICES_ADMIN_GUARD } from './device-tracker.constants.js';
+import { DEVICES_ADMIN_GUARD } from './device-tracker.constants.js';
+import { DEFAULTS } from './device-tracker.defaults.js';
+import { TrackDeviceInterceptor } from './interceptors/track-device.interceptor.js';
 import { DevicesController } from './controllers/devices.controller.js';
 import { HostGuard } from './guards/host-guard.js';
 import type {
@@ -28,7 +30,7 @@ function adminPart(
   path: string | false,
 ): { controllers: Type[]; providers: Provider[] } {
   if (admin === undefined) return { controllers: [], providers: [] };
-  const { guard, path: adminPath = DEFAULT_ADMIN_DEVICES_PATH } = admin ?? {};
+  const { guard, path: adminPath = DEFAULTS.adminPath } = admin ?? {};
   if (!isGuard(guard)) {
     throw new Error(
       'DeviceTrackerModule: admin.guard is required: a guard class or instance that lets only administrators through',
@@ -39,7 +41,7 @@ function adminPart(
     throw new Error(`DeviceTrackerModule: admin.path must differ from path (both are '${route(path)}')`);
   }
   return {
-    controllers: [controllerAt(AdminDevicesController, DEFAULT_ADMIN_DEVICES_PATH, adminPath)],
+    controllers: [controllerAt(AdminDevicesController, DEFAULTS.adminPath, adminPath)],
     providers: [
       {
         provide: DEVICES_ADMIN_GUARD,
@@ -55,20 +57,31 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
     .setClassMethodName('forRoot')
     .setFactoryMethodName('createDeviceTrackerOptions')
     .setExtras<DeviceTrackerModuleExtras>(
-      { isGlobal: true, path: DEFAULT_DEVICES_PATH },
-      (definition, { isGlobal, path = DEFAULT_DEVICES_PATH, admin }) => {
+      { isGlobal: DEFAULTS.isGlobal, path: DEFAULTS.path },
+      (definition, { isGlobal, path = DEFAULTS.path, admin, interceptor = TrackDeviceInterceptor }) => {
         if (path !== false && !isPath(path)) {
           throw new Error('DeviceTrackerModule: path must be a non-empty string, or false to mount no routes');
+        }
+        if (
+          typeof interceptor !== 'function' ||
+          !(interceptor === TrackDeviceInterceptor || interceptor.prototype instanceof TrackDeviceInterceptor)
+        ) {
+          throw new Error('DeviceTrackerModule: interceptor must be a class that extends TrackDeviceInterceptor');
         }
         const adminRoutes = adminPart(admin, path);
         return {
           ...definition,
           global: isGlobal,
           controllers: [
-            ...(path === false ? [] : [controllerAt(DevicesController, DEFAULT_DEVICES_PATH, path)]),
+            ...(path === false ? [] : [controllerAt(DevicesController, DEFAULTS.path, path)]),
             ...adminRoutes.controllers,
           ],
-          providers: [...(definition.providers ?? []), ...adminRoutes.providers],
+          providers: [
+            ...(definition.providers ?? []),
+            ...adminRoutes.providers,
+            // App-wide, so @TrackDevice() works in any module; it does nothing on routes without the decorator.
+            { provide: APP_INTERCEPTOR, useClass: interceptor },
+          ],
         };
       },
     )

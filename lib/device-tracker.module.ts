@@ -1,23 +1,29 @@
-import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR, ModuleRef } from '@nestjs/core';
+import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DeviceEventPublisher, findEventEmitter } from './events/device-event-publisher.js';
-import { DevicePruner } from './retention/device-pruner.js';
-import { DEVICE_EVENT_EMITTER, DEVICE_TRACKER_OPTIONS, DEVICES_AUTH_GUARD } from './device-tracker.constants.js';
-import {
-  ConfigurableModuleClass,
-  type DeviceTrackerModuleRootOptions,
-  MODULE_OPTIONS_TOKEN,
-} from './device-tracker.module-definition.js';
-import { resolveDeviceTrackerOptions } from './device-tracker.options.js';
-import { Device } from './persistence/device.entity.js';
+import { ConfigurableModuleClass, type DeviceTrackerModuleRootOptions } from './device-tracker.module-definition.js';
+import { deviceTrackerProviders } from './device-tracker.providers.js';
 import { DeviceService } from './device.service.js';
+import { DeviceEventPublisher } from './events/device-event-publisher.js';
 import { DeviceSessionGuard } from './guards/device-session.guard.js';
-import { createAuthGuard, DeviceTrackerAuthGuard } from './guards/device-tracker-auth.guard.js';
-import { TrackDeviceInterceptor } from './interceptors/track-device.interceptor.js';
-import { LastSeenRecorder } from './sessions/last-seen-recorder.js';
+import { DeviceTrackerAuthGuard } from './guards/device-tracker-auth.guard.js';
+import { DeviceLimitPolicy } from './login/device-limit.policy.js';
+import { LoginService } from './login/login.service.js';
 import { TrackingRetrier } from './login/tracking-retrier.js';
+import { Device } from './persistence/device.entity.js';
+import { DeviceStore } from './persistence/device.store.js';
+import { DeviceQueries } from './queries/device-queries.service.js';
+import { RefreshRotationService } from './refresh/refresh-rotation.service.js';
+import { DevicePruner } from './retention/device-pruner.js';
+import { PruneService } from './retention/prune.service.js';
+import { LogoutService } from './revocation/logout.service.js';
+import { SessionRevoker } from './revocation/session-revoker.js';
+import { LastSeenRecorder } from './sessions/last-seen-recorder.js';
 import { SessionCache } from './sessions/session-cache.js';
+import { SessionVerifier } from './sessions/session-verifier.js';
+import { DEVICE_TRACKER_OPTIONS } from './device-tracker.constants.js';
+import { DeviceTrackerClock } from './interfaces/clock.interface.js';
+import { RevocationNotifier } from './interfaces/revocation-notifier.interface.js';
+import type { DynamicModule } from '@nestjs/common';
 
 /**
  * Registers the `Device` entity with the host's TypeORM connection, provides `DeviceService` and
@@ -26,22 +32,37 @@ import { SessionCache } from './sessions/session-cache.js';
 @Module({
   imports: [TypeOrmModule.forFeature([Device])],
   providers: [
-    { provide: DEVICE_TRACKER_OPTIONS, useFactory: resolveDeviceTrackerOptions, inject: [MODULE_OPTIONS_TOKEN] },
-    { provide: DEVICES_AUTH_GUARD, useFactory: createAuthGuard, inject: [DEVICE_TRACKER_OPTIONS, ModuleRef] },
-    { provide: DEVICE_EVENT_EMITTER, useFactory: findEventEmitter, inject: [ModuleRef] },
-    // App-wide, so @TrackDevice() works in any module; it does nothing on routes without the decorator.
-    { provide: APP_INTERCEPTOR, useClass: TrackDeviceInterceptor },
-    DeviceService,
-    DeviceTrackerAuthGuard,
-    DeviceEventPublisher,
-    DeviceSessionGuard,
-    LastSeenRecorder,
+    ...deviceTrackerProviders,
+    DeviceStore,
+    DeviceQueries,
     SessionCache,
+    SessionVerifier,
+    SessionRevoker,
+    LogoutService,
+    DeviceLimitPolicy,
+    LoginService,
+    RefreshRotationService,
+    PruneService,
     DevicePruner,
     TrackingRetrier,
+    LastSeenRecorder,
+    DeviceEventPublisher,
+    DeviceTrackerAuthGuard,
+    DeviceSessionGuard,
+    DeviceService,
   ],
-  // DeviceSessionGuard is instantiated where the host uses it, so what it injects is exported too.
-  exports: [DeviceService, DeviceSessionGuard, LastSeenRecorder, TrackingRetrier, DEVICE_TRACKER_OPTIONS],
+  // DeviceSessionGuard (and a host's subclass of it) is instantiated where the host uses it: what it injects is
+  // exported too.
+  exports: [
+    DeviceService,
+    DeviceSessionGuard,
+    SessionVerifier,
+    LastSeenRecorder,
+    TrackingRetrier,
+    DEVICE_TRACKER_OPTIONS,
+    RevocationNotifier,
+    DeviceTrackerClock,
+  ],
 })
 export class DeviceTrackerModule extends ConfigurableModuleClass {
   /** Options are all optional, so `forRoot()` needs no argument. */

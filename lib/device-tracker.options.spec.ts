@@ -2,6 +2,7 @@ import type { CanActivate } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { describe, expect, it } from 'vitest';
 import { defaultRefreshToken, defaultUserId, resolveDeviceTrackerOptions } from './device-tracker.options.js';
+import { createRevocationNotifier } from './device-tracker.providers.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 import type { DeviceTrackerModuleOptions } from './interfaces/device-tracker-options.interface.js';
 import type { RevocationNotifier } from './interfaces/revocation-notifier.interface.js';
@@ -314,8 +315,9 @@ describe('resolveDeviceTrackerOptions: sessions, revocation and limits', () => {
     });
 
     it('announces revocations in memory, with a new notifier for each module', () => {
-      expect(resolved.revocationNotifier).toBeInstanceOf(InMemoryRevocationNotifier);
-      expect(resolveDeviceTrackerOptions().revocationNotifier).not.toBe(resolved.revocationNotifier);
+      const notifier = createRevocationNotifier({});
+      expect(notifier).toBeInstanceOf(InMemoryRevocationNotifier);
+      expect(createRevocationNotifier({})).not.toBe(notifier);
     });
 
     it('resolves the same defaults for options explicitly set to undefined', () => {
@@ -340,7 +342,7 @@ describe('resolveDeviceTrackerOptions: sessions, revocation and limits', () => {
         maxDevices: undefined,
         sessionStore: undefined,
       });
-      expect(fromUndefined.revocationNotifier).toBeInstanceOf(InMemoryRevocationNotifier);
+      expect(createRevocationNotifier({ revocationNotifier: undefined })).toBeInstanceOf(InMemoryRevocationNotifier);
     });
   });
 
@@ -396,7 +398,8 @@ describe('resolveDeviceTrackerOptions: sessions, revocation and limits', () => {
         isListening: () => true,
         close: async () => undefined,
       };
-      expect(resolveDeviceTrackerOptions({ revocationNotifier: notifier }).revocationNotifier).toBe(notifier);
+      expect(resolveDeviceTrackerOptions({ revocationNotifier: notifier })).not.toHaveProperty('revocationNotifier');
+      expect(createRevocationNotifier({ revocationNotifier: notifier })).toBe(notifier);
     });
 
     it('uses the session store given, as it is', () => {

@@ -1,9 +1,8 @@
 import type { CanActivate, Type } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { MAX_PRUNE_AGE_MS, MAX_PRUNE_BATCH_SIZE, MAX_TIMER_DELAY_MS } from './device-tracker.constants.js';
+import { DEFAULTS } from './device-tracker.defaults.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
-import type { RevocationNotifier } from './interfaces/revocation-notifier.interface.js';
-import { InMemoryRevocationNotifier } from './revocation/in-memory-revocation-notifier.js';
 import { normaliseUserId } from './values/user-id.js';
 import type {
   DeviceIdCookieOptions,
@@ -15,7 +14,10 @@ import type {
 export type ResolvedCookieOptions = Required<Omit<DeviceIdCookieOptions, 'secure' | 'domain'>> &
   Pick<DeviceIdCookieOptions, 'secure' | 'domain'>;
 
-/** {@link DeviceTrackerModuleOptions} with every default applied. */
+/**
+ * {@link DeviceTrackerModuleOptions} with every default applied. The seams (`revocationNotifier`) are not here: they
+ * are providers of their own (see device-tracker.providers.ts).
+ */
 export interface ResolvedDeviceTrackerOptions {
   authGuard: Type<CanActivate> | CanActivate;
   deviceIdCookie: ResolvedCookieOptions | false;
@@ -25,7 +27,6 @@ export interface ResolvedDeviceTrackerOptions {
   sessionCacheSize: number;
   sessionCacheTtl: number;
   revokedSessionTtl: number;
-  revocationNotifier: RevocationNotifier;
   refreshReuseGrace: number;
   lastSeenInterval: number | false;
   maxDevices: Required<NonNullable<DeviceTrackerModuleOptions['maxDevices']>> | undefined;
@@ -39,10 +40,6 @@ export interface ResolvedDeviceTrackerOptions {
   getRefreshToken: NonNullable<DeviceTrackerModuleOptions['getRefreshToken']>;
   userAgentCacheSize: number;
 }
-
-const FOUR_HUNDRED_DAYS_MS = 400 * 24 * 60 * 60 * 1000;
-const ONE_HOUR_MS = 60 * 60 * 1000;
-const ONE_DAY_MS = 24 * ONE_HOUR_MS;
 
 /** The first of `names` on `value` that passes `accept`. */
 function field<T>(value: unknown, names: string[], accept: (candidate: unknown) => candidate is T): T | undefined {
@@ -79,10 +76,7 @@ function invalid(message: string): never {
 }
 
 function resolveCookie(cookie: DeviceIdCookieOptions | undefined): ResolvedCookieOptions {
-  const resolved = withDefaults<ResolvedCookieOptions>(
-    { name: 'device_id', maxAge: FOUR_HUNDRED_DAYS_MS, sameSite: 'lax', path: '/' },
-    cookie,
-  );
+  const resolved = withDefaults<ResolvedCookieOptions>({ ...DEFAULTS.deviceIdCookie }, cookie);
   if (!TOKEN.test(resolved.name)) invalid(`deviceIdCookie.name is not a valid cookie name (${resolved.name})`);
   if (!Number.isFinite(resolved.maxAge) || resolved.maxAge < 0) {
     invalid(`deviceIdCookie.maxAge must be a number of milliseconds >= 0 (got ${resolved.maxAge})`);
@@ -97,7 +91,7 @@ function resolveCookie(cookie: DeviceIdCookieOptions | undefined): ResolvedCooki
 
 function resolveHeader(header: string | false | undefined): string | false {
   if (header === false) return false;
-  const name = (header ?? 'x-device-id').toLowerCase();
+  const name = (header ?? DEFAULTS.deviceIdHeader).toLowerCase();
   return TOKEN.test(name) ? name : invalid(`deviceIdHeader is not a valid header name (${name})`);
 }
 
@@ -111,8 +105,8 @@ function wholeNumber(name: string, value: number | undefined, fallback: number, 
   return resolved;
 }
 
-function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[]): T {
-  const resolved = value ?? allowed[0]!;
+function oneOf<T extends string>(name: string, value: T | undefined, fallback: T, allowed: readonly T[]): T {
+  const resolved = value ?? fallback;
   if (!allowed.includes(resolved)) invalid(`${name} must be one of ${allowed.join(', ')} (got ${resolved})`);
   return resolved;
 }
@@ -123,7 +117,10 @@ function resolveMaxDevices(
   if (maxDevices === undefined || maxDevices === null) return undefined;
   return {
     limit: wholeNumber('maxDevices.limit', maxDevices.limit, Number.NaN, 1),
-    policy: oneOf('maxDevices.policy', maxDevices.policy, ['evict-oldest', 'reject'] as const),
+    policy: oneOf('maxDevices.policy', maxDevices.policy, DEFAULTS.maxDevicesPolicy, [
+      'evict-oldest',
+      'reject',
+    ] as const),
   };
 }
 
@@ -133,16 +130,17 @@ function resolvePrune(prune: PruneScheduleOptions | undefined): ResolvedDeviceTr
   return {
     inactiveFor,
     loggedOutFor: wholeNumber('prune.loggedOutFor', prune.loggedOutFor, inactiveFor, 1, MAX_PRUNE_AGE_MS),
-    every: wholeNumber('prune.every', prune.every, ONE_DAY_MS, 1000, MAX_TIMER_DELAY_MS),
-    batchSize: wholeNumber('prune.batchSize', prune.batchSize, 500, 1, MAX_PRUNE_BATCH_SIZE),
+    every: wholeNumber('prune.every', prune.every, DEFAULTS.pruneEvery, 1000, MAX_TIMER_DELAY_MS),
+    batchSize: wholeNumber('prune.batchSize', prune.batchSize, DEFAULTS.pruneBatchSize, 1, MAX_PRUNE_BATCH_SIZE),
   };
 }
 
 /** The one place defaults are applied and options are checked, so a bad option fails the start, not a login. */
 export function resolveDeviceTrackerOptions(options: DeviceTrackerModuleOptions = {}): ResolvedDeviceTrackerOptions {
-  const notifier = options.revocationNotifier ?? new InMemoryRevocationNotifier();
+  const notifier = options.revocationNotifier;
   if (
-    !(['publish', 'subscribe', 'isListening', 'close'] as const).every((name) => typeof notifier[name] === 'function')
+    notifier !== undefined &&
+    !(['publish', 'subscribe', 'isListening', 'close'] as const).every((name) => typeof notifier?.[name] === 'function')
   ) {
     invalid('revocationNotifier must implement RevocationNotifier (publish, subscribe, isListening, close)');
   }
@@ -154,24 +152,37 @@ export function resolveDeviceTrackerOptions(options: DeviceTrackerModuleOptions 
     authGuard: options.authGuard ?? AuthGuard('jwt'),
     deviceIdCookie: options.deviceIdCookie === false ? false : resolveCookie(options.deviceIdCookie),
     deviceIdHeader: resolveHeader(options.deviceIdHeader),
-    sessionClaim: options.sessionClaim ?? 'sid',
-    withoutSession: oneOf('withoutSession', options.withoutSession, ['deny', 'allow'] as const),
-    sessionCacheSize: wholeNumber('sessionCacheSize', options.sessionCacheSize, 10_000),
-    sessionCacheTtl: wholeNumber('sessionCacheTtl', options.sessionCacheTtl, 30_000),
-    revokedSessionTtl: wholeNumber('revokedSessionTtl', options.revokedSessionTtl, ONE_HOUR_MS, 1),
-    revocationNotifier: notifier,
-    refreshReuseGrace: wholeNumber('refreshReuseGrace', options.refreshReuseGrace, 10_000),
+    sessionClaim: options.sessionClaim ?? DEFAULTS.sessionClaim,
+    withoutSession: oneOf('withoutSession', options.withoutSession, DEFAULTS.withoutSession, ['deny', 'allow']),
+    sessionCacheSize: wholeNumber('sessionCacheSize', options.sessionCacheSize, DEFAULTS.sessionCacheSize),
+    sessionCacheTtl: wholeNumber('sessionCacheTtl', options.sessionCacheTtl, DEFAULTS.sessionCacheTtl),
+    revokedSessionTtl: wholeNumber('revokedSessionTtl', options.revokedSessionTtl, DEFAULTS.revokedSessionTtl, 1),
+    refreshReuseGrace: wholeNumber('refreshReuseGrace', options.refreshReuseGrace, DEFAULTS.refreshReuseGrace),
     lastSeenInterval:
-      lastSeenInterval === false ? false : wholeNumber('lastSeenInterval', lastSeenInterval, 60_000, 1000),
+      lastSeenInterval === false
+        ? false
+        : wholeNumber('lastSeenInterval', lastSeenInterval, DEFAULTS.lastSeenInterval, 1000),
     maxDevices: resolveMaxDevices(options.maxDevices),
     sessionStore: options.sessionStore,
     prune: resolvePrune(options.prune),
-    whenTrackingFails: oneOf('whenTrackingFails', options.whenTrackingFails, ['allow', 'refuse'] as const),
-    trackingRetries: wholeNumber('trackingRetries', options.trackingRetries, 6),
-    whenSessionCheckFails: oneOf('whenSessionCheckFails', options.whenSessionCheckFails, ['refuse', 'allow'] as const),
-    storeIpAddress: oneOf('storeIpAddress', options.storeIpAddress, ['full', 'truncated', 'none'] as const),
+    whenTrackingFails: oneOf('whenTrackingFails', options.whenTrackingFails, DEFAULTS.whenTrackingFails, [
+      'allow',
+      'refuse',
+    ]),
+    trackingRetries: wholeNumber('trackingRetries', options.trackingRetries, DEFAULTS.trackingRetries),
+    whenSessionCheckFails: oneOf(
+      'whenSessionCheckFails',
+      options.whenSessionCheckFails,
+      DEFAULTS.whenSessionCheckFails,
+      ['refuse', 'allow'],
+    ),
+    storeIpAddress: oneOf('storeIpAddress', options.storeIpAddress, DEFAULTS.storeIpAddress, [
+      'full',
+      'truncated',
+      'none',
+    ]),
     getUserId: options.getUserId ?? defaultUserId,
     getRefreshToken: options.getRefreshToken ?? defaultRefreshToken,
-    userAgentCacheSize: wholeNumber('userAgentCacheSize', options.userAgentCacheSize, 1000),
+    userAgentCacheSize: wholeNumber('userAgentCacheSize', options.userAgentCacheSize, DEFAULTS.userAgentCacheSize),
   };
 }

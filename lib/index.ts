@@ -12,6 +12,9 @@ export {
 } from './events/device-tracker.events.js';
 export { MaxDevicesExceededException } from './exceptions/max-devices-exceeded.exception.js';
 export { DeviceSessionGuard } from './guards/device-session.guard.js';
+export { TrackDeviceInterceptor } from './interceptors/track-device.interceptor.js';
+export { DeviceTrackerClock, type Clock } from './interfaces/clock.interface.js';
+export { RevocationNotifier } from './interfaces/revocation-notifier.interface.js';
 export { InMemoryRevocationNotifier } from './revocation/in-memory-revocation-notifier.js';
 export {
   RedisRevocationNotifier,
@@ -35,8 +38,6 @@ export type {
   DeviceTrackerModuleRootOptions,
 } from './device-tracker.module-definition.js';
 export { DEVICES_TABLE } from './device-tracker.constants.js';
-export { DevicesController } from './controllers/devices.controller.js';
-export { AdminDevicesController } from './controllers/admin-devices.controller.js';
 export {
   toAdminDeviceView,
   toDeviceView,

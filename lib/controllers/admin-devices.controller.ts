@@ -12,13 +12,13 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import {
-  DEFAULT_ADMIN_DEVICES_PATH,
   DEFAULT_PAGE_SIZE,
   DEVICE_TRACKER_OPTIONS,
   LOGGER_CONTEXT,
   MAX_PAGE_OFFSET,
   MAX_PAGE_SIZE,
 } from '../device-tracker.constants.js';
+import { DEFAULTS } from '../device-tracker.defaults.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { toAdminDeviceView, type AdminDevicesPage, type AdminDeviceView } from '../views/device-view.js';
 import { DeviceService } from '../device.service.js';
@@ -63,7 +63,7 @@ const FILTER = { optional: true };
  * Mounted only when the host sets `admin`. Behind `authGuard`, then `DeviceSessionGuard` (an administrator whose own
  * device is logged out loses access at once), then the host's `admin.guard`.
  */
-@Controller(DEFAULT_ADMIN_DEVICES_PATH)
+@Controller(DEFAULTS.adminPath)
 @UseGuards(DeviceTrackerAuthGuard, DeviceSessionGuard, DeviceTrackerAdminGuard)
 @UseInterceptors(StoreUnavailableInterceptor)
 @ApiTags('devices (admin)')

@@ -13,12 +13,12 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import {
-  DEFAULT_DEVICES_PATH,
   DEFAULT_PAGE_SIZE,
   DEVICE_TRACKER_OPTIONS,
   MAX_PAGE_OFFSET,
   MAX_PAGE_SIZE,
 } from '../device-tracker.constants.js';
+import { DEFAULTS } from '../device-tracker.defaults.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { requireCheckedSession } from '../http/checked-session.js';
 import { normaliseUserId } from '../values/user-id.js';
@@ -45,7 +45,7 @@ import {
 } from '../openapi/swagger.js';
 
 /** The caller's own devices: list them, log one out, log out all the others or all of them. */
-@Controller(DEFAULT_DEVICES_PATH)
+@Controller(DEFAULTS.path)
 @UseGuards(DeviceTrackerAuthGuard, DeviceSessionGuard)
 @UseInterceptors(StoreUnavailableInterceptor)
 @ApiTags('devices')

@@ -8,8 +8,6 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { claimedSessionId } from '../http/device-id.js';
-import { setDeviceSession, type DeviceSession } from '../http/device-session.js';
 import {
   DEVICE_TRACKER_OPTIONS,
   LOGGER_CONTEXT,
@@ -17,10 +15,14 @@ import {
   SKIP_DEVICE_SESSION_METADATA,
 } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
-import { DeviceService } from '../device.service.js';
+import { afterResponse, type FinishingResponse } from '../http/after-response.js';
+import { recordedIp } from '../http/client-ip.js';
+import { claimedSessionId } from '../http/device-id.js';
+import { type DeviceSession, setDeviceSession } from '../http/device-session.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
-import { type FinishingResponse, LastSeenRecorder } from '../sessions/last-seen-recorder.js';
 import { TrackingRetrier } from '../login/tracking-retrier.js';
+import { LastSeenRecorder } from '../sessions/last-seen-recorder.js';
+import { SessionVerifier } from '../sessions/session-verifier.js';
 import { normaliseUserId } from '../values/user-id.js';
 
 /**
@@ -34,40 +36,43 @@ import { normaliseUserId } from '../values/user-id.js';
  * from memory. On success the device is available through `@CurrentDevice()` and its `lastSeenAt` is recorded.
  * When the answer is not cached and the database cannot be reached, the request fails closed with 503 (or, with
  * `whenSessionCheckFails: 'allow'`, passes unchecked).
+ *
+ * Subclass it to change a step: {@link shouldSkip}, {@link getUserId}, {@link getSessionId},
+ * {@link handleCheckFailure}.
  */
 @Injectable()
 export class DeviceSessionGuard implements CanActivate {
-  private readonly logger = new Logger(LOGGER_CONTEXT);
+  protected readonly logger = new Logger(LOGGER_CONTEXT);
 
   constructor(
-    private readonly reflector: Reflector,
-    private readonly devices: DeviceService,
+    protected readonly reflector: Reflector,
+    private readonly sessions: SessionVerifier,
     private readonly lastSeen: LastSeenRecorder,
     private readonly retrier: TrackingRetrier,
-    @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
+    @Inject(DEVICE_TRACKER_OPTIONS) protected readonly options: ResolvedDeviceTrackerOptions,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
-    const skip = this.reflector.getAllAndOverride<boolean | undefined>(SKIP_DEVICE_SESSION_METADATA, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (skip) return true;
+    if (context.getType() !== 'http' || this.shouldSkip(context)) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<DeviceRequest>();
     // Not authenticated: that is for the authentication guard to judge, not this one.
     if (request.user === undefined || request.user === null) return true;
-    const userId = normaliseUserId(this.options.getUserId(request));
+    const userId = this.getUserId(request);
     if (userId === undefined) throw new UnauthorizedException('The authenticated user has no id');
 
-    const sessionId = claimedSessionId(request, this.options);
+    const sessionId = this.getSessionId(request);
     if (!sessionId) {
       if (this.options.withoutSession === 'allow') return true;
       throw new UnauthorizedException(`This token carries no device session (${this.options.sessionClaim} claim)`);
     }
-    const session = await this.verify(sessionId, userId);
-    if (session === 'unknown') return true;
+    let session: DeviceSession | undefined;
+    try {
+      session = await this.sessions.verify(sessionId, userId);
+    } catch (error) {
+      if (this.handleCheckFailure(error as Error, request)) return true;
+      throw new ServiceUnavailableException(SESSION_CHECK_UNAVAILABLE);
+    }
     if (!session) {
       // Its login is answered, but its device is still waiting for the database: not logged out, not yet in.
       if (this.retrier.isPending(sessionId)) {
@@ -78,21 +83,45 @@ export class DeviceSessionGuard implements CanActivate {
       throw new UnauthorizedException('This device has been logged out; sign in again');
     }
     setDeviceSession(request, session);
-    this.lastSeen.record(session.deviceId, request, http.getResponse<FinishingResponse>());
+    const response = http.getResponse<FinishingResponse>();
+    this.lastSeen.record(session.deviceId, recordedIp(request, this.options.storeIpAddress), (write) =>
+      afterResponse(response, write),
+    );
     return true;
   }
 
-  /** The verified session, `undefined` when it is not valid, `'unknown'` when it cannot be checked and may pass. */
-  private async verify(sessionId: string, userId: string): Promise<DeviceSession | undefined | 'unknown'> {
-    try {
-      return await this.devices.verifySession(sessionId, userId);
-    } catch (error) {
-      if (this.options.whenSessionCheckFails === 'allow') {
-        this.logger.warn(`Let a request through unchecked: ${(error as Error).message}`);
-        return 'unknown';
-      }
-      this.logger.error(`Cannot check a device session: ${(error as Error).message}`);
-      throw new ServiceUnavailableException(SESSION_CHECK_UNAVAILABLE);
+  /** Whether the route is exempt: by default, when `@SkipDeviceSession()` marks its handler or class. */
+  protected shouldSkip(context: ExecutionContext): boolean {
+    return !!this.reflector.getAllAndOverride<boolean | undefined>(SKIP_DEVICE_SESSION_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+  }
+
+  /** The authenticated user's id: by default, what the `getUserId` option finds. */
+  protected getUserId(request: DeviceRequest): string | undefined {
+    return normaliseUserId(this.options.getUserId(request));
+  }
+
+  /**
+   * The session the request claims: by default the `sessionClaim` of `request.user`, else the express-session or
+   * @fastify/session id when the app tracks sessions.
+   */
+  protected getSessionId(request: DeviceRequest): string | undefined {
+    return claimedSessionId(request, this.options);
+  }
+
+  /**
+   * Called when the session cannot be checked (the database cannot be asked and the answer is not cached). Return
+   * `true` to let the request through unchecked (`@CurrentDevice()` is then undefined), `false` to answer 503. By
+   * default, `whenSessionCheckFails` decides.
+   */
+  protected handleCheckFailure(error: Error, _request: DeviceRequest): boolean {
+    if (this.options.whenSessionCheckFails === 'allow') {
+      this.logger.warn(`Let a request through unchecked: ${error.message}`);
+      return true;
     }
+    this.logger.error(`Cannot check a device session: ${error.message}`);
+    return false;
   }
 }

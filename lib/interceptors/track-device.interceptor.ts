@@ -14,18 +14,29 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { defer, mergeMap, type Observable } from 'rxjs';
-import { presentedDeviceId, writeDeviceId, type DeviceResponse } from '../http/device-id.js';
-import { setDeviceSession, type DeviceSession } from '../http/device-session.js';
-import { destroyRequestSession, requestSessionId } from '../http/request-session.js';
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT, TRACK_DEVICE_METADATA } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
-import type { Device } from '../persistence/device.entity.js';
-import { DeviceService } from '../device.service.js';
 import { MaxDevicesExceededException } from '../exceptions/max-devices-exceeded.exception.js';
+import { type ClientInfo, readClientInfo } from '../http/client-info.js';
+import { writeDeviceId, type DeviceResponse } from '../http/device-id.js';
+import { setDeviceSession, type DeviceSession } from '../http/device-session.js';
+import { destroyRequestSession, requestSessionId } from '../http/request-session.js';
+import { type Clock, DeviceTrackerClock } from '../interfaces/clock.interface.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 import type { TrackDeviceOptions } from '../interfaces/track-device-options.interface.js';
+import { LoginService } from '../login/login.service.js';
 import { TrackingRetrier } from '../login/tracking-retrier.js';
+import type { Device } from '../persistence/device.entity.js';
+import { DeviceQueries } from '../queries/device-queries.service.js';
 import { normaliseUserId } from '../values/user-id.js';
+
+/** A login whose handler succeeded, on its way to being recorded. */
+interface Login {
+  request: DeviceRequest;
+  response: DeviceResponse;
+  client: ClientInfo;
+  session: DeviceSession;
+}
 
 /**
  * Registered app-wide by the module; acts only on routes marked with `@TrackDevice()`. Before the handler it
@@ -35,34 +46,41 @@ import { normaliseUserId } from '../values/user-id.js';
  * Tracking fails the login only when `maxDevices` says `'reject'`, or when the database cannot record it and
  * `whenTrackingFails` is `'refuse'`. By default such a write is retried in the background and the handler's result
  * goes out unchanged.
+ *
+ * Subclass it to change a step ({@link getUserId}, {@link getRefreshToken}, {@link handleTrackingFailure}) and
+ * pass the subclass as `forRoot({ interceptor })`.
  */
 @Injectable()
 export class TrackDeviceInterceptor implements NestInterceptor {
-  private readonly logger = new Logger(LOGGER_CONTEXT);
+  protected readonly logger = new Logger(LOGGER_CONTEXT);
 
   constructor(
-    private readonly reflector: Reflector,
-    private readonly devices: DeviceService,
+    protected readonly reflector: Reflector,
+    private readonly logins: LoginService,
+    private readonly queries: DeviceQueries,
     private readonly retrier: TrackingRetrier,
-    @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
+    @Inject(DeviceTrackerClock) private readonly clock: Clock,
+    @Inject(DEVICE_TRACKER_OPTIONS) protected readonly options: ResolvedDeviceTrackerOptions,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const routeOptions = this.reflector.getAllAndOverride<TrackDeviceOptions | undefined>(TRACK_DEVICE_METADATA, [
+    const route = this.reflector.getAllAndOverride<TrackDeviceOptions | undefined>(TRACK_DEVICE_METADATA, [
       context.getHandler(),
       context.getClass(),
     ]);
-    if (!routeOptions) return next.handle();
+    if (!route) return next.handle();
     const http = context.switchToHttp();
     const request = http.getRequest<DeviceRequest>();
     const response = http.getResponse<DeviceResponse>();
-    const getUserId = routeOptions.getUserId ?? this.options.getUserId;
-    return defer(() => this.prepare(request, getUserId)).pipe(
+    const client = readClientInfo(request, this.options);
+    return defer(() => this.prepare(request, client, route)).pipe(
       mergeMap((session) =>
         next.handle().pipe(
           mergeMap(async (result) => {
-            await this.track(request, response, result, session, routeOptions);
+            // A session-based login ends on another session than it began (passport regenerates it).
+            const ended = { ...client, requestSessionId: requestSessionId(request, this.options) };
+            await this.track({ request, response, client: ended, session }, result, route);
             return result;
           }),
         ),
@@ -70,21 +88,42 @@ export class TrackDeviceInterceptor implements NestInterceptor {
     );
   }
 
+  /** The id of the user logging in: by default, what the route's or the module's `getUserId` finds. */
+  protected getUserId(request: DeviceRequest, route: TrackDeviceOptions): string | undefined {
+    return normaliseUserId((route.getUserId ?? this.options.getUserId)(request));
+  }
+
+  /** The refresh token the login issued: by default, what the route's or the module's `getRefreshToken` finds. */
+  protected getRefreshToken(result: unknown, route: TrackDeviceOptions): string | null | undefined {
+    return (route.getRefreshToken ?? this.options.getRefreshToken)(result);
+  }
+
+  /**
+   * Called when a successful login's device cannot be written (the database is unreachable). Return to answer as
+   * the handler did, and the write is retried in the background; throw to fail the login. By default,
+   * `whenTrackingFails` decides: `'refuse'` answers 503.
+   */
+  protected handleTrackingFailure(error: Error, request: DeviceRequest): Promise<void> | void {
+    if (this.options.whenTrackingFails !== 'refuse') return;
+    this.logger.warn(`Refused a login whose device could not be tracked: ${error.message}`);
+    return this.refuse(
+      request,
+      new ServiceUnavailableException('Cannot record this sign-in right now; try again shortly'),
+    );
+  }
+
   /** The session this login will be recorded as; the user is known here when a guard authenticated it. */
-  private async prepare(
-    request: DeviceRequest,
-    getUserId: NonNullable<TrackDeviceOptions['getUserId']>,
-  ): Promise<DeviceSession> {
+  private async prepare(request: DeviceRequest, client: ClientInfo, route: TrackDeviceOptions): Promise<DeviceSession> {
     let session: DeviceSession;
     try {
-      session = await this.devices.prepareLogin(request, normaliseUserId(getUserId(request)));
+      session = await this.logins.prepare(client, this.getUserId(request, route));
     } catch (error) {
       if (error instanceof MaxDevicesExceededException) await this.refuse(request, error);
       this.logger.warn(`Could not look up the device of a login: ${(error as Error).message}`);
-      // Unchecked until the write: track() updates the presented device only if it is this user's.
+      // Unchecked until the write: the login updates the presented device only if it is this user's.
       session = {
-        deviceId: presentedDeviceId(request, this.options) ?? randomUUID(),
-        sessionId: requestSessionId(request, this.options) ?? randomUUID(),
+        deviceId: client.presentedDeviceId ?? randomUUID(),
+        sessionId: client.requestSessionId ?? randomUUID(),
       };
     }
     setDeviceSession(request, session);
@@ -92,20 +131,15 @@ export class TrackDeviceInterceptor implements NestInterceptor {
   }
 
   /** Records the login and hands the device id back to the client. */
-  private async track(
-    request: DeviceRequest,
-    response: DeviceResponse,
-    result: unknown,
-    session: DeviceSession,
-    routeOptions: TrackDeviceOptions,
-  ): Promise<void> {
+  private async track(login: Login, result: unknown, route: TrackDeviceOptions): Promise<void> {
+    const { request, response, client, session } = login;
     try {
-      const userId = normaliseUserId((routeOptions.getUserId ?? this.options.getUserId)(request));
+      const userId = this.getUserId(request, route);
       if (userId === undefined) {
         this.logger.warn('Login succeeded but the request carries no user id; no device was tracked');
         return;
       }
-      const refreshToken = (routeOptions.getRefreshToken ?? this.options.getRefreshToken)(result);
+      const refreshToken = this.getRefreshToken(result, route);
       if (!refreshToken && !this.options.sessionStore) {
         this.logger.warn(
           'No refresh token found in the login result; it cannot be revoked when this device is logged out',
@@ -113,19 +147,13 @@ export class TrackDeviceInterceptor implements NestInterceptor {
       }
       let device: Device;
       try {
-        device = await this.devices.track(request, userId, refreshToken, session);
+        device = await this.logins.record(client, userId, refreshToken, session);
       } catch (error) {
         if (error instanceof MaxDevicesExceededException) await this.refuse(request, error);
         // What the host handed over cannot be recorded (an undecodable token): no retry can help.
         if (error instanceof BadRequestException) throw error;
-        if (this.options.whenTrackingFails === 'refuse') {
-          this.logger.warn(`Refused a login whose device could not be tracked: ${(error as Error).message}`);
-          await this.refuse(
-            request,
-            new ServiceUnavailableException('Cannot record this sign-in right now; try again shortly'),
-          );
-        }
-        this.retryLater(request, response, userId, refreshToken, session, error as Error);
+        await this.handleTrackingFailure(error as Error, request);
+        this.retryLater(login, userId, refreshToken, error as Error);
         return;
       }
       setDeviceSession(request, { deviceId: device.id, sessionId: device.sessionId ?? session.sessionId });
@@ -140,28 +168,22 @@ export class TrackDeviceInterceptor implements NestInterceptor {
    * Hands the login to the retrier. The tokens name the prepared session: once a retry has written it, they work.
    * The device id goes back only when it is one the server made: a presented one is still unchecked.
    */
-  private retryLater(
-    request: DeviceRequest,
-    response: DeviceResponse,
-    userId: string,
-    refreshToken: string | null | undefined,
-    session: DeviceSession,
-    error: Error,
-  ): void {
-    const loggedInAt = new Date();
+  private retryLater(login: Login, userId: string, refreshToken: string | null | undefined, error: Error): void {
+    const { request, response, client, session } = login;
+    const loggedInAt = new Date(this.clock.now());
     const write = async () => {
       // Another instance may have logged the device out after this login; this one cancels its own retries.
-      const current = await this.devices.findOne(userId, session.deviceId).catch((lookup: unknown) => {
+      const current = await this.queries.findOne(userId, session.deviceId).catch((lookup: unknown) => {
         if (lookup instanceof NotFoundException) return null;
         throw lookup;
       });
       if (current?.revokedAt && current.revokedAt >= loggedInAt) {
         throw new ConflictException('The device was logged out after this login');
       }
-      return this.devices.track(request, userId, refreshToken, session);
+      return this.logins.record(client, userId, refreshToken, session);
     };
     this.retrier.retry({ userId, deviceId: session.deviceId, sessionId: session.sessionId, write }, error);
-    if (session.deviceId !== presentedDeviceId(request, this.options)) {
+    if (session.deviceId !== client.presentedDeviceId) {
       writeDeviceId(request, response, session.deviceId, this.options);
     }
   }

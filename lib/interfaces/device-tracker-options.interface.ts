@@ -1,4 +1,5 @@
 import type { CanActivate, Type } from '@nestjs/common';
+import type { TrackDeviceInterceptor } from '../interceptors/track-device.interceptor.js';
 import type { DeviceRequest } from './device-request.interface.js';
 import type { RevocationNotifier } from './revocation-notifier.interface.js';
 
@@ -195,6 +196,11 @@ export interface DeviceTrackerModuleExtras {
    * behind `authGuard`, `DeviceSessionGuard` and `admin.guard`. Default: none mounted.
    */
   admin?: DeviceTrackerAdminOptions;
+  /**
+   * The interceptor behind `@TrackDevice()`, registered app-wide: a subclass of `TrackDeviceInterceptor` that
+   * overrides some of its protected steps. Default: `TrackDeviceInterceptor`.
+   */
+  interceptor?: Type<TrackDeviceInterceptor>;
 }
 
 /** Implemented by a class given to `forRootAsync({ useClass })` or `forRootAsync({ useExisting })`. */

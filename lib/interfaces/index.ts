@@ -10,4 +10,4 @@ export type {
   PruneScheduleOptions,
   SessionStoreLike,
 } from './device-tracker-options.interface.js';
-export type { RevocationListener, RevocationNotifier } from './revocation-notifier.interface.js';
+export type { RevocationListener } from './revocation-notifier.interface.js';

@@ -24,3 +24,9 @@ export interface RevocationNotifier {
   /** Releases connections the notifier opened itself; called when the module stops. */
   close(): Promise<void>;
 }
+
+/**
+ * Injection token of the {@link RevocationNotifier} in use: the `revocationNotifier` option, else an
+ * `InMemoryRevocationNotifier`. Inject it with `@Inject(RevocationNotifier)`.
+ */
+export const RevocationNotifier = Symbol('RevocationNotifier');

@@ -50,3 +50,12 @@ export function refreshTokenClaim(token: string, name: string): string | undefin
     return undefined;
   }
 }
+
+/** {@link refreshTokenId}, or `undefined` when the token cannot be read: it is then not one of ours. */
+export function tryRefreshTokenId(tokenOrJti: string): string | undefined {
+  try {
+    return refreshTokenId(tokenOrJti);
+  } catch {
+    return undefined;
+  }
+}

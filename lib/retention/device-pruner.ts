@@ -8,13 +8,13 @@ import {
 import { ModuleRef } from '@nestjs/core';
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
-import { DeviceService } from '../device.service.js';
+import { PruneService } from './prune.service.js';
 
 /** Name of the interval the module registers with `@nestjs/schedule`'s `SchedulerRegistry`. */
 export const PRUNE_INTERVAL_NAME = 'device-tracker:prune';
 
 /**
- * Runs `DeviceService.prune()` on the `prune` schedule of the options, through `@nestjs/schedule` (an optional peer
+ * Runs `PruneService.prune()` (what `DeviceService.prune()` calls) on the `prune` schedule of the options, through `@nestjs/schedule` (an optional peer
  * dependency), so the interval is listed in the host's `SchedulerRegistry` and stopped with the app.
  */
 @Injectable()
@@ -24,7 +24,7 @@ export class DevicePruner implements OnApplicationBootstrap, BeforeApplicationSh
   private running?: Promise<number>;
 
   constructor(
-    private readonly devices: DeviceService,
+    private readonly pruning: PruneService,
     private readonly moduleRef: ModuleRef,
     @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
   ) {}
@@ -53,7 +53,7 @@ export class DevicePruner implements OnApplicationBootstrap, BeforeApplicationSh
   run(): Promise<number> {
     const prune = this.options.prune;
     if (!prune) return Promise.resolve(0);
-    this.running ??= this.devices
+    this.running ??= this.pruning
       .prune(prune)
       .then(
         (deleted) => {

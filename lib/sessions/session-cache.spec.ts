@@ -1,5 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createRevocationNotifier } from '../device-tracker.providers.js';
 import { resolveDeviceTrackerOptions } from '../device-tracker.options.js';
+import { type Clock, systemClock } from '../interfaces/clock.interface.js';
 import type { DeviceTrackerModuleOptions } from '../interfaces/device-tracker-options.interface.js';
 import type { RevocationListener, RevocationNotifier } from '../interfaces/revocation-notifier.interface.js';
 import { InMemoryRevocationNotifier } from '../revocation/in-memory-revocation-notifier.js';
@@ -31,9 +33,12 @@ class FakeNotifier implements RevocationNotifier {
   }
 }
 
-function cacheWith(options: DeviceTrackerModuleOptions = {}): { cache: SessionCache; notifier: FakeNotifier } {
+function cacheWith(
+  options: DeviceTrackerModuleOptions = {},
+  clock: Clock = systemClock,
+): { cache: SessionCache; notifier: FakeNotifier } {
   const notifier = new FakeNotifier();
-  const cache = new SessionCache(resolveDeviceTrackerOptions({ revocationNotifier: notifier, ...options }));
+  const cache = new SessionCache(resolveDeviceTrackerOptions(options), notifier, clock);
   return { cache, notifier };
 }
 
@@ -169,28 +174,19 @@ describe('SessionCache', () => {
   });
 
   describe('lifetimes', () => {
-    // lru-cache reads the time from the `performance` object it captured when it was loaded. vi.useFakeTimers()
-    // installs a new global `performance` instead of patching that one, so the clock is moved by spying on the
-    // original object's now(); setTimeout is faked too, as lru-cache keeps the last reading for 1 ms with one.
-    let clock = 0;
+    // The cache reads the injected clock, which the test moves on.
+    let time = 0;
+    const clock: Clock = { now: () => time };
     const advance = (ms: number) => {
-      clock += ms;
-      vi.advanceTimersByTime(ms);
+      time += ms;
     };
 
     beforeEach(() => {
-      clock = 1_000_000;
-      vi.spyOn(performance, 'now').mockImplementation(() => clock);
-      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    });
-
-    afterEach(() => {
-      vi.useRealTimers();
-      vi.restoreAllMocks();
+      time = 1_000_000;
     });
 
     it('trusts an active session for sessionCacheTtl, then asks the database again', () => {
-      const { cache } = cacheWith({ sessionCacheTtl: 1000 });
+      const { cache } = cacheWith({ sessionCacheTtl: 1000 }, clock);
       cache.remember('s1', ALICE);
       advance(999);
       expect(cache.get('s1')).toEqual(ALICE);
@@ -199,7 +195,7 @@ describe('SessionCache', () => {
     });
 
     it('uses 30 seconds for active sessions by default', () => {
-      const { cache } = cacheWith();
+      const { cache } = cacheWith({}, clock);
       cache.remember('s1', ALICE);
       advance(29_999);
       expect(cache.get('s1')).toEqual(ALICE);
@@ -208,7 +204,7 @@ describe('SessionCache', () => {
     });
 
     it('remembers a revoked session for revokedSessionTtl, well past sessionCacheTtl', () => {
-      const { cache } = cacheWith({ sessionCacheTtl: 1000, revokedSessionTtl: 5000 });
+      const { cache } = cacheWith({ sessionCacheTtl: 1000, revokedSessionTtl: 5000 }, clock);
       cache.revoked(['s1']);
       advance(4999);
       expect(cache.get('s1')).toBe('revoked');
@@ -217,7 +213,7 @@ describe('SessionCache', () => {
     });
 
     it('uses one hour for revoked sessions by default', () => {
-      const { cache } = cacheWith();
+      const { cache } = cacheWith({}, clock);
       cache.revoked(['s1']);
       advance(60 * 60 * 1000 - 1);
       expect(cache.get('s1')).toBe('revoked');
@@ -226,7 +222,7 @@ describe('SessionCache', () => {
     });
 
     it('lets a session be remembered as active once its revocation has been forgotten', () => {
-      const { cache } = cacheWith({ revokedSessionTtl: 1000 });
+      const { cache } = cacheWith({ revokedSessionTtl: 1000 }, clock);
       cache.revoked(['s1']);
       advance(1001);
       cache.remember('s1', ALICE);
@@ -234,7 +230,7 @@ describe('SessionCache', () => {
     });
 
     it('does not extend an active session by reading it', () => {
-      const { cache } = cacheWith({ sessionCacheTtl: 1000 });
+      const { cache } = cacheWith({ sessionCacheTtl: 1000 }, clock);
       cache.remember('s1', ALICE);
       advance(600);
       expect(cache.get('s1')).toEqual(ALICE);
@@ -260,12 +256,12 @@ describe('SessionCache', () => {
     });
 
     it('is revoked through the default in-memory notifier', async () => {
-      const options = resolveDeviceTrackerOptions();
-      expect(options.revocationNotifier).toBeInstanceOf(InMemoryRevocationNotifier);
-      const cache = new SessionCache(options);
+      const notifier = createRevocationNotifier({});
+      expect(notifier).toBeInstanceOf(InMemoryRevocationNotifier);
+      const cache = new SessionCache(resolveDeviceTrackerOptions(), notifier, systemClock);
       await cache.onModuleInit();
       cache.remember('s1', ALICE);
-      await options.revocationNotifier.publish(['s1']);
+      await notifier.publish(['s1']);
       expect(cache.get('s1')).toBe('revoked');
     });
 

@@ -2,7 +2,8 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { LRUCache } from 'lru-cache';
 import { DEVICE_TRACKER_OPTIONS } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
-import type { RevocationListener } from '../interfaces/revocation-notifier.interface.js';
+import { type Clock, DeviceTrackerClock } from '../interfaces/clock.interface.js';
+import { type RevocationListener, RevocationNotifier } from '../interfaces/revocation-notifier.interface.js';
 
 /** A session known to be active, and whose it is. */
 export interface CachedSession {
@@ -20,21 +21,26 @@ export class SessionCache implements RevocationListener, OnModuleInit, OnModuleD
   private readonly active: LRUCache<string, CachedSession> | undefined;
   private readonly revokedIds: LRUCache<string, true>;
 
-  constructor(@Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions) {
-    const max = Math.max(options.sessionCacheSize, 1);
+  constructor(
+    @Inject(DEVICE_TRACKER_OPTIONS) options: ResolvedDeviceTrackerOptions,
+    @Inject(RevocationNotifier) private readonly notifier: RevocationNotifier,
+    @Inject(DeviceTrackerClock) clock: Clock,
+  ) {
+    // ttlResolution 0: read the clock on every check rather than a reading kept for a millisecond of real time.
+    const lifetimes = { max: Math.max(options.sessionCacheSize, 1), perf: clock, ttlResolution: 0 };
     this.active =
       options.sessionCacheTtl > 0 && options.sessionCacheSize > 0
-        ? new LRUCache({ max, ttl: options.sessionCacheTtl })
+        ? new LRUCache({ ...lifetimes, ttl: options.sessionCacheTtl })
         : undefined;
-    this.revokedIds = new LRUCache({ max, ttl: options.revokedSessionTtl });
+    this.revokedIds = new LRUCache({ ...lifetimes, ttl: options.revokedSessionTtl });
   }
 
   onModuleInit(): Promise<void> {
-    return this.options.revocationNotifier.subscribe(this);
+    return this.notifier.subscribe(this);
   }
 
   onModuleDestroy(): Promise<void> {
-    return this.options.revocationNotifier.close();
+    return this.notifier.close();
   }
 
   /**
@@ -43,7 +49,7 @@ export class SessionCache implements RevocationListener, OnModuleInit, OnModuleD
    */
   get(sessionId: string): CachedSession | 'revoked' | undefined {
     if (this.revokedIds.has(sessionId)) return 'revoked';
-    return this.options.revocationNotifier.isListening() ? this.active?.get(sessionId) : undefined;
+    return this.notifier.isListening() ? this.active?.get(sessionId) : undefined;
   }
 
   remember(sessionId: string, session: CachedSession): void {

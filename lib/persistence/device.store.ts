@@ -1,0 +1,188 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import {
+  type FindOptionsWhere,
+  In,
+  IsNull,
+  LessThan,
+  MoreThanOrEqual,
+  Not,
+  type QueryDeepPartialEntity,
+  type Repository,
+} from 'typeorm';
+import { Device } from './device.entity.js';
+
+/** A page as the store reads it: at most `limit` rows after skipping `offset`. */
+export interface StorePage {
+  limit?: number;
+  offset: number;
+}
+
+/** Every user's devices that match all the criteria given (admin search). */
+export interface StoreSearch {
+  userId?: string;
+  isActive?: boolean;
+  ipAddress?: string;
+  seenSince?: Date;
+}
+
+/** What `pruneBatch` deletes: devices unseen since `unseenBefore`, or logged out before `loggedOutBefore`. */
+export interface PruneCutoffs {
+  unseenBefore: Date;
+  loggedOutBefore: Date;
+}
+
+/** The columns the session check reads. */
+export type SessionRow = Pick<Device, 'id' | 'userId' | 'sessionId' | 'isActive'>;
+
+/** A row's values to write, as TypeORM takes them. */
+export type DeviceChanges = QueryDeepPartialEntity<Device>;
+
+const NEWEST_FIRST = { lastSeenAt: 'DESC', createdAt: 'DESC', id: 'ASC' } as const;
+
+/**
+ * The devices table. The only code that calls TypeORM: every other class asks in plain values and gets rows back.
+ * Conditional updates answer how many rows they changed, which is how the callers close their races.
+ */
+@Injectable()
+export class DeviceStore {
+  constructor(@InjectRepository(Device) private readonly devices: Repository<Device>) {}
+
+  /** A row not yet written. */
+  build(values: Partial<Device>): Device {
+    return this.devices.create(values);
+  }
+
+  /** `device` with `changes` applied, as the row reads once they are written. */
+  merge(device: Device, changes: DeviceChanges): Device {
+    return this.devices.merge(device, changes as Partial<Device>);
+  }
+
+  findById(id: string): Promise<Device | null> {
+    return this.devices.findOneBy({ id });
+  }
+
+  findBySession(sessionId: string): Promise<Device | null> {
+    return this.devices.findOneBy({ sessionId });
+  }
+
+  sessionRow(sessionId: string): Promise<SessionRow | null> {
+    return this.devices.findOne({
+      select: { id: true, userId: true, sessionId: true, isActive: true },
+      where: { sessionId },
+    });
+  }
+
+  /** The device whose current or concurrent refresh token is `jti`. */
+  findByIssuedToken(jti: string): Promise<Device | null> {
+    return this.devices.findOne({ where: [{ refreshTokenJti: jti }, { concurrentRefreshTokenJti: jti }] });
+  }
+
+  /** The device whose replaced or concurrent refresh token is `jti`. */
+  findByReplacedToken(jti: string): Promise<Device | null> {
+    return this.devices.findOne({ where: [{ previousRefreshTokenJti: jti }, { concurrentRefreshTokenJti: jti }] });
+  }
+
+  hasActiveRefreshToken(jti: string): Promise<boolean> {
+    return this.devices.existsBy({ refreshTokenJti: jti, isActive: true });
+  }
+
+  /** The user's devices, most recently seen first. */
+  listByUser(userId: string, page: StorePage): Promise<Device[]> {
+    return this.devices.find({ where: { userId }, order: NEWEST_FIRST, ...this.page(page) });
+  }
+
+  /** The user's active devices, but `exceptId`, most recently seen first. */
+  activeDevices(userId: string, exceptId?: string): Promise<Device[]> {
+    return this.devices.find({
+      where: { userId, isActive: true, ...(exceptId ? { id: Not(exceptId) } : {}) },
+      order: NEWEST_FIRST,
+    });
+  }
+
+  search({ userId, isActive, ipAddress, seenSince }: StoreSearch, page: StorePage): Promise<[Device[], number]> {
+    const where: FindOptionsWhere<Device> = {};
+    if (userId !== undefined) where.userId = userId;
+    if (isActive !== undefined) where.isActive = isActive;
+    if (ipAddress !== undefined) where.ipAddress = ipAddress;
+    if (seenSince !== undefined) where.lastSeenAt = MoreThanOrEqual(seenSince);
+    return this.devices.findAndCount({ where, order: NEWEST_FIRST, ...this.page(page) });
+  }
+
+  async insert(device: Device): Promise<void> {
+    await this.devices.insert(device);
+  }
+
+  /** Writes a login over the user's own device; 0 when it is gone or not theirs. */
+  updateOwned(id: string, userId: string, changes: DeviceChanges): Promise<number> {
+    return this.affected(this.devices.update({ id, userId }, changes));
+  }
+
+  update(id: string, changes: DeviceChanges): Promise<number> {
+    return this.affected(this.devices.update({ id }, changes));
+  }
+
+  /** Logs the device out if it is still active on `sessionId`: a login that moved it to another session wins. */
+  logoutOnSession(id: string, sessionId: string | null, changes: DeviceChanges): Promise<number> {
+    return this.affected(this.devices.update({ id, isActive: true, sessionId: sessionId ?? IsNull() }, changes));
+  }
+
+  deleteOwned(id: string, userId: string): Promise<number> {
+    return this.affected(this.devices.delete({ id, userId }));
+  }
+
+  /** Moves the active device whose current refresh token is `jti`; 0 when no device has it as current. */
+  updateByCurrentToken(jti: string, changes: DeviceChanges): Promise<number> {
+    return this.affected(this.devices.update({ refreshTokenJti: jti, isActive: true }, changes));
+  }
+
+  /** Updates the device if it is still active with `refreshTokenJti` as its current token. */
+  updateIfCurrent(id: string, refreshTokenJti: string, changes: DeviceChanges): Promise<number> {
+    return this.affected(this.devices.update({ id, isActive: true, refreshTokenJti }, changes));
+  }
+
+  /** Records a request of an active device unless one after `notSeenSince` was recorded already. */
+  async recordSeen(id: string, ipAddress: string | null, seenAt: Date, notSeenSince: Date): Promise<void> {
+    await this.devices.update(
+      { id, isActive: true, lastSeenAt: LessThan(notSeenSince) },
+      { lastSeenAt: seenAt, ipAddress },
+    );
+  }
+
+  /** Up to `limit` devices the cut-offs make prunable. */
+  prunable({ unseenBefore, loggedOutBefore }: PruneCutoffs, limit: number): Promise<SessionRow[]> {
+    return this.devices.find({
+      select: { id: true, sessionId: true, isActive: true },
+      where: this.prunableWhere(unseenBefore, loggedOutBefore),
+      take: limit,
+    });
+  }
+
+  /**
+   * Deletes those of `ids` the cut-offs still make prunable (a login may have brought one back since it was read)
+   * and answers how many rows it deleted and which of `ids` are left. One statement: two deletes of the same rows on two connections deadlock
+   * each other on InnoDB.
+   */
+  async deletePrunable(
+    ids: string[],
+    { unseenBefore, loggedOutBefore }: PruneCutoffs,
+  ): Promise<{ deleted: number; kept: Set<string> }> {
+    const where = this.prunableWhere(unseenBefore, loggedOutBefore).map((criteria) => ({ id: In(ids), ...criteria }));
+    const deleted = await this.affected(this.devices.delete(where));
+    const kept = await this.devices.find({ select: { id: true }, where: { id: In(ids) } });
+    return { deleted, kept: new Set(kept.map((device) => device.id)) };
+  }
+
+  private prunableWhere(unseenBefore: Date, loggedOutBefore: Date): FindOptionsWhere<Device>[] {
+    return [{ lastSeenAt: LessThan(unseenBefore) }, { isActive: false, revokedAt: LessThan(loggedOutBefore) }];
+  }
+
+  /** MySQL has no OFFSET without LIMIT: skip only when there is something to skip, with a limit then. */
+  private page({ limit, offset }: StorePage): { take?: number; skip?: number } {
+    return offset > 0 ? { skip: offset, take: limit ?? Number.MAX_SAFE_INTEGER } : { take: limit };
+  }
+
+  private async affected(result: Promise<{ affected?: number | null }>): Promise<number> {
+    return (await result).affected ?? 0;
+  }
+}

@@ -1,0 +1,111 @@
+import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from '../device-tracker.constants.js';
+import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { DeviceEventPublisher } from '../events/device-event-publisher.js';
+import { DeviceTrackerEvents } from '../events/device-tracker.events.js';
+import type { ClientInfo } from '../http/client-info.js';
+import { type Clock, DeviceTrackerClock } from '../interfaces/clock.interface.js';
+import type { Device } from '../persistence/device.entity.js';
+import { type DeviceChanges, DeviceStore } from '../persistence/device.store.js';
+import { LogoutService } from '../revocation/logout.service.js';
+import { normaliseUserAgent } from '../user-agent/user-agent.js';
+import { toDeviceSnapshot } from '../views/device-view.js';
+import { refreshTokenClaim, refreshTokenId, tryRefreshTokenId } from './refresh-token-id.js';
+
+/** One answer for every refused refresh: it tells a client nothing about why. */
+const refreshRefused = () => new UnauthorizedException('Refresh token has been revoked or already used');
+
+/** Refresh token rotation with reuse detection (RFC 9700 §4.14). */
+@Injectable()
+export class RefreshRotationService {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+
+  constructor(
+    private readonly store: DeviceStore,
+    private readonly logouts: LogoutService,
+    private readonly events: DeviceEventPublisher,
+    @Inject(DeviceTrackerClock) private readonly clock: Clock,
+    @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
+  ) {}
+
+  /** Whether the refresh token is the current one of an active device. */
+  async isActive(tokenOrJti: string): Promise<boolean> {
+    const jti = tryRefreshTokenId(tokenOrJti);
+    return jti !== undefined && this.store.hasActiveRefreshToken(jti);
+  }
+
+  /**
+   * Moves the device of `oldToken` to `newToken`. The replaced token, presented again within `refreshReuseGrace`,
+   * is a refresh that raced with the rotation and is accepted; any other old token of the device is reuse, and
+   * logs the device out.
+   *
+   * @param client who refreshes, when known: the reuse event tells where the token came from.
+   * @throws UnauthorizedException when the old token is unknown, replaced, or its device is logged out.
+   */
+  async rotate(oldToken: string, newToken: string, client?: ClientInfo): Promise<Device> {
+    const oldJti = tryRefreshTokenId(oldToken);
+    const newJti = refreshTokenId(newToken);
+    if (oldJti === undefined) throw refreshRefused();
+    const now = new Date(this.clock.now());
+    const seen = { lastSeenAt: now, ...(client ? { ipAddress: client.ipAddress } : {}) };
+    const rotation = { previousRefreshTokenJti: oldJti, concurrentRefreshTokenJti: null, refreshTokenRotatedAt: now };
+    // Each attempt is one conditional update; another refresh of the same device changing the row in between
+    // makes it fail, and the next attempt decides again from the row as that refresh left it.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.store.updateByCurrentToken(oldJti, { refreshTokenJti: newJti, ...rotation, ...seen })) {
+        return this.rotatedTo(newJti);
+      }
+      const device: Device | null =
+        (await this.store.findByReplacedToken(oldJti)) ?? (await this.deviceOfSession(oldToken));
+      if (!device?.isActive || !device.refreshTokenJti) break;
+      let move: DeviceChanges;
+      if (device.concurrentRefreshTokenJti === oldJti) {
+        move = { refreshTokenJti: newJti, ...rotation };
+      } else if (device.previousRefreshTokenJti === oldJti && this.withinGrace(device, now)) {
+        move = { refreshTokenJti: newJti, concurrentRefreshTokenJti: device.refreshTokenJti };
+      } else {
+        await this.detectReuse(device, client);
+        break;
+      }
+      if (await this.store.updateIfCurrent(device.id, device.refreshTokenJti, { ...move, ...seen })) {
+        return this.rotatedTo(newJti);
+      }
+    }
+    throw refreshRefused();
+  }
+
+  /**
+   * The device a rotation moved to `newJti`. A refresh racing with this one may already have moved it on, leaving
+   * `newJti` as its concurrent token; a logout or prune racing with it may have ended it.
+   */
+  private async rotatedTo(newJti: string): Promise<Device> {
+    const device = await this.store.findByIssuedToken(newJti);
+    if (!device?.isActive) throw refreshRefused();
+    return device;
+  }
+
+  private withinGrace(device: Device, now: Date): boolean {
+    const rotatedAt = device.refreshTokenRotatedAt?.getTime();
+    return rotatedAt !== undefined && now.getTime() - rotatedAt <= this.options.refreshReuseGrace;
+  }
+
+  /** A replaced refresh token came back: whoever holds the current one may be a thief, so the device dies. */
+  private async detectReuse(device: Device, client: ClientInfo | undefined): Promise<void> {
+    // Two replays crossing log the device out once, and report it once.
+    if ((await this.logouts.logoutDevices([device], 'refresh-token-reuse')) === 0) return;
+    this.logger.warn(`Refresh token reuse detected on device ${device.id} of user ${device.userId}; it was logged out`);
+    this.events.emit(DeviceTrackerEvents.REFRESH_TOKEN_REUSE_DETECTED, {
+      device: toDeviceSnapshot(device),
+      ipAddress: client ? client.ipAddress : null,
+      userAgent: normaliseUserAgent(client?.userAgent),
+    });
+  }
+
+  /** The device of the session a signed refresh token names, so reuse of a token older than the last one is caught. */
+  private async deviceOfSession(token: string): Promise<Device | null> {
+    const sessionId = refreshTokenClaim(token, this.options.sessionClaim);
+    if (!sessionId) return null;
+    const device = await this.store.findBySession(sessionId);
+    return device?.sessionId === sessionId ? device : null;
+  }
+}

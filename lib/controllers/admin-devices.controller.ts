@@ -27,9 +27,9 @@ import { DeviceTrackerAdminGuard } from '../guards/device-tracker-admin.guard.js
 import { DeviceTrackerAuthGuard } from '../guards/device-tracker-auth.guard.js';
 import { StoreUnavailableInterceptor } from '../interceptors/store-unavailable.interceptor.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
-import { ParseBooleanParamPipe } from '../pipes/parse-boolean-param.pipe.js';
+import { parseBooleanParam } from '../pipes/parse-boolean-param.pipe.js';
 import { ParseDateTimePipe } from '../pipes/parse-date-time.pipe.js';
-import { ParseDeviceIdPipe } from '../pipes/parse-device-id.pipe.js';
+import { parseDeviceIdPipe } from '../pipes/parse-device-id.pipe.js';
 import { ParseIpAddressPipe } from '../pipes/parse-ip-address.pipe.js';
 import { ParsePageParamPipe } from '../pipes/parse-page-param.pipe.js';
 import { ParseUserIdPipe } from '../pipes/parse-user-id.pipe.js';
@@ -106,7 +106,7 @@ export class AdminDevicesController {
   async list(
     @Req() request: DeviceRequest,
     @Query('userId', new ParseUserIdPipe('userId', FILTER)) userId: string | undefined,
-    @Query('active', new ParseBooleanParamPipe('active', FILTER)) active: boolean | undefined,
+    @Query('active', parseBooleanParam('active')) active: boolean | undefined,
     @Query('ip', new ParseIpAddressPipe('ip', FILTER)) ipAddress: string | undefined,
     @Query('seenSince', new ParseDateTimePipe('seenSince', FILTER)) seenSince: Date | undefined,
     @Query('limit', new ParsePageParamPipe('limit', 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)) limit: number,
@@ -141,7 +141,7 @@ export class AdminDevicesController {
   @ApiOkResponse({ type: AdminDeviceViewSchema })
   @ApiBadRequestResponse({ type: ErrorSchema, description: 'id is not a UUID' })
   @ApiNotFoundResponse({ type: ErrorSchema, description: 'No such device' })
-  async findOne(@Req() request: DeviceRequest, @Param('id', ParseDeviceIdPipe) id: string): Promise<AdminDeviceView> {
+  async findOne(@Req() request: DeviceRequest, @Param('id', parseDeviceIdPipe()) id: string): Promise<AdminDeviceView> {
     return toAdminDeviceView(await this.devices.findById(id), this.devices.currentDeviceId(request));
   }
 
@@ -156,7 +156,7 @@ export class AdminDevicesController {
   @ApiOkResponse({ type: AdminDeviceViewSchema, description: 'The device, now inactive' })
   @ApiBadRequestResponse({ type: ErrorSchema, description: 'id is not a UUID' })
   @ApiNotFoundResponse({ type: ErrorSchema, description: 'No such device' })
-  async logout(@Req() request: DeviceRequest, @Param('id', ParseDeviceIdPipe) id: string): Promise<AdminDeviceView> {
+  async logout(@Req() request: DeviceRequest, @Param('id', parseDeviceIdPipe()) id: string): Promise<AdminDeviceView> {
     const device = await this.devices.logoutById(id);
     this.logger.log(`Administrator ${this.actor(request)} logged out device ${id} of user ${device.userId}`);
     await this.devices.endRequestSessionIfLoggedOut(request);

@@ -28,7 +28,7 @@ import { DeviceSessionGuard } from '../guards/device-session.guard.js';
 import { DeviceTrackerAuthGuard } from '../guards/device-tracker-auth.guard.js';
 import { StoreUnavailableInterceptor } from '../interceptors/store-unavailable.interceptor.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
-import { ParseDeviceIdPipe } from '../pipes/parse-device-id.pipe.js';
+import { parseDeviceIdPipe } from '../pipes/parse-device-id.pipe.js';
 import { ParsePageParamPipe } from '../pipes/parse-page-param.pipe.js';
 import { ApiPageQueries } from '../openapi/api-page-queries.decorator.js';
 import { DeviceViewSchema, ErrorSchema, LoggedOutCountSchema } from '../openapi/schemas.js';
@@ -111,7 +111,7 @@ export class DevicesController {
   @ApiOkResponse({ type: DeviceViewSchema, description: 'The device, now inactive' })
   @ApiBadRequestResponse({ type: ErrorSchema, description: 'id is not a UUID' })
   @ApiNotFoundResponse({ type: ErrorSchema, description: 'No such device among mine' })
-  async logout(@Req() request: DeviceRequest, @Param('id', ParseDeviceIdPipe) id: string): Promise<DeviceView> {
+  async logout(@Req() request: DeviceRequest, @Param('id', parseDeviceIdPipe()) id: string): Promise<DeviceView> {
     const device = await this.devices.logout(this.userId(request), id);
     await this.devices.endRequestSessionIfLoggedOut(request);
     return toDeviceView(device, this.devices.currentDeviceId(request));

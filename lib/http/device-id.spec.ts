@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   claimedSessionId,
   currentDeviceId,
-  normaliseDeviceId,
   presentedDeviceId,
   writeDeviceId,
   type DeviceResponse,
 } from './device-id.js';
 import { setDeviceSession } from './device-session.js';
+import { normaliseDeviceId } from '../values/device-id.js';
 import { resolveDeviceTrackerOptions } from '../device-tracker.options.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 

@@ -3,9 +3,8 @@ import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js'
 import { getDeviceSession } from './device-session.js';
 import { requestSessionId } from './request-session.js';
 import { SESSION_ID_MAX_LENGTH } from '../device-tracker.constants.js';
+import { normaliseDeviceId } from '../values/device-id.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The response methods used to hand the device id back; Express and Fastify responses both have one of them. */
 export interface DeviceResponse {
@@ -13,11 +12,6 @@ export interface DeviceResponse {
   append?(name: string, value: string): unknown;
   /** Fastify: `reply.header()` accumulates `set-cookie` values. */
   header?(name: string, value: string): unknown;
-}
-
-/** The device id in canonical (lower-case) form, or `undefined` when `value` is not a UUID. */
-export function normaliseDeviceId(value: unknown): string | undefined {
-  return typeof value === 'string' && UUID.test(value) ? value.toLowerCase() : undefined;
 }
 
 function cookieValue(request: DeviceRequest, name: string): string | undefined {

@@ -8,7 +8,10 @@ import { ParseParamPipe } from './parse-param.pipe.js';
 const ISO_8601 =
   /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d))?$/;
 
-/** A date, midnight UTC, or a date-time with its zone, written in ISO 8601; the day must exist. */
+/**
+ * A date, midnight UTC, or a date-time with its zone, written in ISO 8601; the day must exist. Nest's `ParseDatePipe`
+ * does not fit: it takes whatever `new Date()` reads, a time without a zone in the server's zone and 30 February.
+ */
 @Injectable()
 export class ParseDateTimePipe extends ParseParamPipe<Date> {
   protected readonly expected =

@@ -1,12 +1,5 @@
-import { BadRequestException, Injectable, type PipeTransform } from '@nestjs/common';
-import { normaliseDeviceId } from '../http/device-id.js';
+import { BadRequestException, ParseUUIDPipe } from '@nestjs/common';
 
-/** Accepts a device id (a UUID, any case) and gives it in canonical form; anything else is a 400. */
-@Injectable()
-export class ParseDeviceIdPipe implements PipeTransform<unknown, string> {
-  transform(value: unknown): string {
-    const id = normaliseDeviceId(value);
-    if (!id) throw new BadRequestException('Device id must be a UUID');
-    return id;
-  }
-}
+/** Nest's `ParseUUIDPipe` for a device id in the path; the services compare ids in canonical (lower) case. */
+export const parseDeviceIdPipe = () =>
+  new ParseUUIDPipe({ version: 'all', exceptionFactory: () => new BadRequestException('Device id must be a UUID') });

@@ -1,28 +1,26 @@
-import { BadRequestException, Injectable, type PipeTransform } from '@nestjs/common';
+import { BadRequestException, Injectable, ParseIntPipe } from '@nestjs/common';
 
-/** A pagination query parameter: absent means `fallback`; otherwise a whole number from `min` to `max`, or a 400. */
+/**
+ * A pagination query parameter: absent means `fallback`; otherwise a whole number from `min` to `max`, or a 400.
+ * Nest's `ParseIntPipe` reads the number (also one a host's `ValidationPipe({ transform: true })` made already);
+ * it checks no range, which this adds.
+ */
 @Injectable()
-export class ParsePageParamPipe implements PipeTransform<unknown, number> {
+export class ParsePageParamPipe extends ParseIntPipe {
   constructor(
-    private readonly name: string,
+    name: string,
     private readonly min: number,
     private readonly max: number,
     private readonly fallback: number,
-  ) {}
+  ) {
+    super({ exceptionFactory: () => new BadRequestException(`${name} must be a whole number from ${min} to ${max}`) });
+  }
 
-  transform(value: unknown): number {
+  override async transform(value: unknown): Promise<number> {
     if (value === undefined) return this.fallback;
-    // A number when the host's global ValidationPipe({ transform: true }) has converted it already (it converts
-    // parameters typed `number` before any parameter pipe runs); otherwise the text the client sent.
-    const number =
-      typeof value === 'number'
-        ? value
-        : typeof value === 'string' && /^\d{1,9}$/.test(value)
-          ? Number(value)
-          : Number.NaN;
-    if (!(Number.isInteger(number) && number >= this.min && number <= this.max)) {
-      throw new BadRequestException(`${this.name} must be a whole number from ${this.min} to ${this.max}`);
-    }
+    // Never null here: ParseIntPipe passes nothing through unparsed unless it is `optional`.
+    const number = (await super.transform(value as string, { type: 'query' })) as number;
+    if (number < this.min || number > this.max) throw this.exceptionFactory('out of range');
     return number;
   }
 }

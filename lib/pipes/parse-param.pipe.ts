@@ -6,7 +6,8 @@ export interface ParseParamOptions {
 }
 
 /**
- * A request parameter that takes one value, given as text. A malformed or repeated value, or an absent one that is
+ * The base of the pipes Nest has no counterpart for (user id, IP address, ISO date-time): a request parameter that
+ * takes one value, given as text. A malformed or repeated value, or an absent one that is
  * not optional, is a 400 whose message names the parameter and says what it accepts.
  */
 export abstract class ParseParamPipe<T> implements PipeTransform<unknown, T | undefined> {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LogCollector } from '../test/support/log-collector.js';
+import { LogCollector } from '../../test/support/log-collector.js';
 import { DeviceEventPublisher } from './device-event-publisher.js';
 import { DeviceTrackerEvents } from './device-tracker.events.js';
 

@@ -15,6 +15,8 @@ import {
 import request from 'supertest';
 import { DataSource, type DataSourceOptions, type Repository } from 'typeorm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+// The guard writes through the store, which the package does not export: the write itself is what is observed.
+import { DeviceStore } from '../lib/persistence/device.store.js';
 import { GuardedAppModule } from './fixtures/guarded-app.module.js';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB, testDatabaseOptions } from './support/database.js';
@@ -81,7 +83,7 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
 
   it('writes lastSeenAt and the IP once for 50 requests, and again after the interval', async () => {
     const app = await start({ lastSeenInterval: INTERVAL });
-    const recordSeen = vi.spyOn(app.get(DeviceService), 'recordSeen');
+    const recordSeen = vi.spyOn(app.get(DeviceStore), 'recordSeen');
     const alice = await login(app, 'alice');
     const atLogin = await row(app, alice.deviceId);
     expect(atLogin.ipAddress).toBe(LOGIN_IP);
@@ -110,7 +112,7 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
 
   it('writes once for each device when two devices make requests', async () => {
     const app = await start({ lastSeenInterval: INTERVAL });
-    const recordSeen = vi.spyOn(app.get(DeviceService), 'recordSeen');
+    const recordSeen = vi.spyOn(app.get(DeviceStore), 'recordSeen');
     const laptop = await login(app, 'alice');
     const phone = await login(app, 'alice');
     const atLogin = await row(app, phone.deviceId);
@@ -136,14 +138,15 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
     const service = app.get(DeviceService);
     const steps: string[] = [];
     const list = service.list.bind(service);
-    const recordSeen = service.recordSeen.bind(service);
+    const store = app.get(DeviceStore);
+    const recordSeen = store.recordSeen.bind(store);
     // A handler with slow I/O of its own: its answer is ready only once the listing is done.
     vi.spyOn(service, 'list').mockImplementation(async (userId) => {
       await sleep(200);
       steps.push('handler done');
       return list(userId);
     });
-    vi.spyOn(service, 'recordSeen').mockImplementation((...args) => {
+    vi.spyOn(store, 'recordSeen').mockImplementation((...args) => {
       steps.push('last seen written');
       return recordSeen(...args);
     });
@@ -157,7 +160,7 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
 
   it('records nothing with lastSeenInterval: false', async () => {
     const app = await start({ lastSeenInterval: false });
-    const recordSeen = vi.spyOn(app.get(DeviceService), 'recordSeen');
+    const recordSeen = vi.spyOn(app.get(DeviceStore), 'recordSeen');
     const alice = await login(app, 'alice');
     const atLogin = await row(app, alice.deviceId);
 
@@ -173,7 +176,7 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
     const logger = new LogCollector();
     const app = await start({ lastSeenInterval: INTERVAL }, logger);
     const recordSeen = vi
-      .spyOn(app.get(DeviceService), 'recordSeen')
+      .spyOn(app.get(DeviceStore), 'recordSeen')
       .mockRejectedValue(new Error('the database went away'));
     const alice = await login(app, 'alice');
     const atLogin = await row(app, alice.deviceId);
@@ -209,8 +212,8 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
         database: { ...database, dropSchema: false },
       }),
     );
-    const recordOnFirst = vi.spyOn(first.get(DeviceService), 'recordSeen');
-    const recordOnSecond = vi.spyOn(second.get(DeviceService), 'recordSeen');
+    const recordOnFirst = vi.spyOn(first.get(DeviceStore), 'recordSeen');
+    const recordOnSecond = vi.spyOn(second.get(DeviceStore), 'recordSeen');
     const alice = await login(first, 'alice');
     const atLogin = await row(first, alice.deviceId);
 

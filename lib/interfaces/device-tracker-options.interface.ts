@@ -14,7 +14,7 @@ export interface PruneScheduleOptions {
   inactiveFor: number;
   /** Delete logged-out devices logged out this many milliseconds ago. Default: `inactiveFor`. */
   loggedOutFor?: number;
-  /** Milliseconds between two passes. Default: one day. */
+  /** Milliseconds between two passes. Default: `86400000` (one day). */
   every?: number;
   /** Rows deleted per statement. Default: `500`. */
   batchSize?: number;
@@ -35,7 +35,7 @@ export interface MaxDevicesOptions {
 export interface DeviceIdCookieOptions {
   /** Cookie name. Default: `'device_id'`. */
   name?: string;
-  /** Lifetime in milliseconds. Default: 400 days, the longest browsers keep a cookie. */
+  /** Lifetime in milliseconds. Default: `34560000000` (400 days, the longest browsers keep a cookie). */
   maxAge?: number;
   /** `Secure` attribute. Default: set when the request came over HTTPS (`request.secure`/`request.protocol`). */
   secure?: boolean;
@@ -95,7 +95,7 @@ export interface DeviceTrackerModuleOptions {
   sessionCacheTtl?: number;
   /**
    * Milliseconds a logged-out session is remembered without asking the database; set it to your access tokens'
-   * lifetime. Forgetting earlier is safe (the database still says no), only slower. Default: one hour.
+   * lifetime. Forgetting earlier is safe (the database still says no), only slower. Default: `3600000` (one hour).
    */
   revokedSessionTtl?: number;
   /**

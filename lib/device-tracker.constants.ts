@@ -1,6 +1,9 @@
 /** Metadata key written by `@TrackDevice()` and read by `TrackDeviceInterceptor`. */
 export const TRACK_DEVICE_METADATA = 'device-tracker:track-device';
 
+/** Metadata key written by `@TrackRefresh()` and read by `TrackRefreshInterceptor`. */
+export const TRACK_REFRESH_METADATA = 'device-tracker:track-refresh';
+
 /** Name of the table that holds tracked devices; prefixed so it cannot collide with a host's own tables. */
 export const DEVICES_TABLE = 'device_tracker_devices';
 

@@ -5,6 +5,7 @@ import { deviceTrackerProviders } from './device-tracker.providers.js';
 import { DeviceService } from './device.service.js';
 import { DeviceEventPublisher } from './events/device-event-publisher.js';
 import { DeviceSessionGuard } from './guards/device-session.guard.js';
+import { OwnEndpointsSessionGuard } from './guards/own-endpoints-session.guard.js';
 import { DeviceTrackerAuthGuard } from './guards/device-tracker-auth.guard.js';
 import { DeviceLimitPolicy } from './login/device-limit.policy.js';
 import { LoginService } from './login/login.service.js';
@@ -49,6 +50,7 @@ import type { DynamicModule } from '@nestjs/common';
     DeviceEventPublisher,
     DeviceTrackerAuthGuard,
     DeviceSessionGuard,
+    OwnEndpointsSessionGuard,
     DeviceService,
   ],
   // DeviceSessionGuard (and a host's subclass of it) is instantiated where the host uses it: what it injects is

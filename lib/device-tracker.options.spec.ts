@@ -314,13 +314,13 @@ describe('resolveDeviceTrackerOptions: sessions, revocation and limits', () => {
       expect(resolved.sessionStore).toBeUndefined();
     });
 
-    it('announces revocations in memory, with a new notifier for each module', () => {
-      const notifier = createRevocationNotifier({});
+    it('announces revocations in memory, with a new notifier for each module', async () => {
+      const notifier = await createRevocationNotifier({});
       expect(notifier).toBeInstanceOf(InMemoryRevocationNotifier);
-      expect(createRevocationNotifier({})).not.toBe(notifier);
+      expect(await createRevocationNotifier({})).not.toBe(notifier);
     });
 
-    it('resolves the same defaults for options explicitly set to undefined', () => {
+    it('resolves the same defaults for options explicitly set to undefined', async () => {
       const fromUndefined = resolveDeviceTrackerOptions({
         withoutSession: undefined,
         sessionCacheSize: undefined,
@@ -342,7 +342,9 @@ describe('resolveDeviceTrackerOptions: sessions, revocation and limits', () => {
         maxDevices: undefined,
         sessionStore: undefined,
       });
-      expect(createRevocationNotifier({ revocationNotifier: undefined })).toBeInstanceOf(InMemoryRevocationNotifier);
+      expect(await createRevocationNotifier({ revocationNotifier: undefined })).toBeInstanceOf(
+        InMemoryRevocationNotifier,
+      );
     });
   });
 
@@ -391,7 +393,7 @@ describe('resolveDeviceTrackerOptions: sessions, revocation and limits', () => {
       });
     });
 
-    it('uses the revocation notifier given, as it is', () => {
+    it('uses the revocation notifier given, as it is', async () => {
       const notifier: RevocationNotifier = {
         publish: async () => undefined,
         subscribe: async () => undefined,
@@ -399,7 +401,7 @@ describe('resolveDeviceTrackerOptions: sessions, revocation and limits', () => {
         close: async () => undefined,
       };
       expect(resolveDeviceTrackerOptions({ revocationNotifier: notifier })).not.toHaveProperty('revocationNotifier');
-      expect(createRevocationNotifier({ revocationNotifier: notifier })).toBe(notifier);
+      expect(await createRevocationNotifier({ revocationNotifier: notifier })).toBe(notifier);
     });
 
     it('uses the session store given, as it is', () => {

@@ -8,6 +8,7 @@ import type {
   DeviceIdCookieOptions,
   DeviceTrackerModuleOptions,
   PruneScheduleOptions,
+  RedisOptions,
   SessionStoreLike,
 } from './interfaces/device-tracker-options.interface.js';
 
@@ -24,6 +25,10 @@ export interface ResolvedDeviceTrackerOptions {
   deviceIdHeader: string | false;
   sessionClaim: string;
   withoutSession: 'allow' | 'deny';
+  sessionCheck: 'app' | 'guard';
+  runMigrations: boolean;
+  /** What the module's own endpoints do without a session claim: `withoutSession` when set, else serve the user. */
+  ownEndpointsWithoutSession: 'allow' | 'deny';
   sessionCacheSize: number;
   sessionCacheTtl: number;
   revokedSessionTtl: number;
@@ -95,6 +100,32 @@ function resolveHeader(header: string | false | undefined): string | false {
   return TOKEN.test(name) ? name : invalid(`deviceIdHeader is not a valid header name (${name})`);
 }
 
+function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value !== undefined && typeof value !== 'boolean')
+    invalid(`${name} must be true or false (got ${String(value)})`);
+  return value ?? fallback;
+}
+
+const isRedisClient = (value: unknown): boolean =>
+  typeof (value as { publish?: unknown } | null)?.publish === 'function' &&
+  typeof (value as { duplicate?: unknown }).duplicate === 'function';
+const isRedisUrl = (value: unknown): boolean => typeof value === 'string' && /^rediss?:\/\/\S+$/.test(value);
+
+/** `redis`: a URL, a client, or `{ url | client, channel }`; and not next to a `revocationNotifier`. */
+function checkRedis({ redis, revocationNotifier }: DeviceTrackerModuleOptions): void {
+  if (redis === undefined) return;
+  if (revocationNotifier !== undefined) invalid('give redis or revocationNotifier, not both');
+  if (isRedisUrl(redis) || isRedisClient(redis)) return;
+  const { url, client, channel } = (typeof redis === 'object' && redis !== null ? redis : {}) as RedisOptions;
+  const one = (url !== undefined) !== (client !== undefined);
+  if (!one || (url !== undefined && !isRedisUrl(url)) || (client !== undefined && !isRedisClient(client))) {
+    invalid('redis must be a redis:// URL, an ioredis client, or { url } or { client } with an optional channel');
+  }
+  if (channel !== undefined && !(typeof channel === 'string' && channel.length > 0)) {
+    invalid('redis.channel must be a non-empty string');
+  }
+}
+
 /** `value`, or `fallback` when it is undefined, after checking it is a whole number >= `min`. */
 function wholeNumber(name: string, value: number | undefined, fallback: number, min = 0, max = Infinity): number {
   const resolved = value ?? fallback;
@@ -144,6 +175,7 @@ export function resolveDeviceTrackerOptions(options: DeviceTrackerModuleOptions 
   ) {
     invalid('revocationNotifier must implement RevocationNotifier (publish, subscribe, isListening, close)');
   }
+  checkRedis(options);
   if (options.sessionStore !== undefined && typeof options.sessionStore?.destroy !== 'function') {
     invalid('sessionStore must be an express-session store (it has no destroy method)');
   }
@@ -154,6 +186,9 @@ export function resolveDeviceTrackerOptions(options: DeviceTrackerModuleOptions 
     deviceIdHeader: resolveHeader(options.deviceIdHeader),
     sessionClaim: options.sessionClaim ?? DEFAULTS.sessionClaim,
     withoutSession: oneOf('withoutSession', options.withoutSession, DEFAULTS.withoutSession, ['deny', 'allow']),
+    ownEndpointsWithoutSession: options.withoutSession ?? 'allow',
+    sessionCheck: oneOf('sessionCheck', options.sessionCheck, DEFAULTS.sessionCheck, ['guard', 'app']),
+    runMigrations: flag('runMigrations', options.runMigrations, DEFAULTS.runMigrations),
     sessionCacheSize: wholeNumber('sessionCacheSize', options.sessionCacheSize, DEFAULTS.sessionCacheSize),
     sessionCacheTtl: wholeNumber('sessionCacheTtl', options.sessionCacheTtl, DEFAULTS.sessionCacheTtl),
     revokedSessionTtl: wholeNumber('revokedSessionTtl', options.revokedSessionTtl, DEFAULTS.revokedSessionTtl, 1),

@@ -1,30 +1,48 @@
 import type { Provider } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { APP_INTERCEPTOR, ModuleRef } from '@nestjs/core';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import { DEVICE_EVENT_EMITTER, DEVICE_TRACKER_OPTIONS, DEVICES_AUTH_GUARD } from './device-tracker.constants.js';
 import { MODULE_OPTIONS_TOKEN } from './device-tracker.module-definition.js';
 import { resolveDeviceTrackerOptions, type ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
 import { findEventEmitter } from './events/device-event-publisher.js';
 import { HostGuard } from './guards/host-guard.js';
+import { SessionCheckInterceptor } from './interceptors/session-check.interceptor.js';
+import { TrackRefreshInterceptor } from './interceptors/track-refresh.interceptor.js';
 import { DeviceTrackerClock, systemClock } from './interfaces/clock.interface.js';
 import type { DeviceTrackerModuleOptions } from './interfaces/device-tracker-options.interface.js';
 import { RevocationNotifier } from './interfaces/revocation-notifier.interface.js';
+import { DEVICE_TABLE, prepareDeviceTable } from './persistence/device-table.js';
 import { InMemoryRevocationNotifier } from './revocation/in-memory-revocation-notifier.js';
+import { createRedisNotifier } from './revocation/redis-notifier.factory.js';
 
-/** The host's notifier, or one of the module's own for a single instance (as throttler falls back to its storage). */
-export function createRevocationNotifier(options: DeviceTrackerModuleOptions): RevocationNotifier {
-  return options.revocationNotifier ?? new InMemoryRevocationNotifier();
+/**
+ * The host's notifier, one over Redis for `redis`, or one of the module's own for a single instance (as throttler
+ * falls back to its storage). The options were checked by then: the resolved options are asked for first.
+ */
+export async function createRevocationNotifier(options: DeviceTrackerModuleOptions): Promise<RevocationNotifier> {
+  if (options.revocationNotifier) return options.revocationNotifier;
+  if (options.redis !== undefined) return createRedisNotifier(options.redis);
+  return new InMemoryRevocationNotifier();
 }
 
 /** The options, checked and completed, and each seam under its token with the module's own implementation as fallback. */
 export const deviceTrackerProviders: Provider[] = [
   { provide: DEVICE_TRACKER_OPTIONS, useFactory: resolveDeviceTrackerOptions, inject: [MODULE_OPTIONS_TOKEN] },
-  { provide: RevocationNotifier, useFactory: createRevocationNotifier, inject: [MODULE_OPTIONS_TOKEN] },
+  {
+    provide: RevocationNotifier,
+    useFactory: (options: DeviceTrackerModuleOptions) => createRevocationNotifier(options),
+    inject: [MODULE_OPTIONS_TOKEN, DEVICE_TRACKER_OPTIONS],
+  },
   { provide: DeviceTrackerClock, useValue: systemClock },
   { provide: DEVICE_EVENT_EMITTER, useFactory: findEventEmitter, inject: [ModuleRef] },
+  { provide: DEVICE_TABLE, useFactory: prepareDeviceTable, inject: [getDataSourceToken(), DEVICE_TRACKER_OPTIONS] },
   {
     provide: DEVICES_AUTH_GUARD,
     useFactory: (options: ResolvedDeviceTrackerOptions, moduleRef: ModuleRef) =>
       new HostGuard(options.authGuard, moduleRef),
     inject: [DEVICE_TRACKER_OPTIONS, ModuleRef],
   },
+  // App-wide, so the decorators work in any module; each does nothing on routes without its decorator or option.
+  { provide: APP_INTERCEPTOR, useClass: TrackRefreshInterceptor },
+  { provide: APP_INTERCEPTOR, useClass: SessionCheckInterceptor },
 ];

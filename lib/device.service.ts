@@ -5,7 +5,7 @@ import type { DeviceLogoutReason } from './events/device-tracker.events.js';
 import { readClientInfo } from './http/client-info.js';
 import { currentDeviceId } from './http/device-id.js';
 import { normaliseDeviceId } from './values/device-id.js';
-import type { DeviceSession } from './http/device-session.js';
+import { type DeviceSession, withClaims } from './http/device-session.js';
 import { destroyRequestSession, requestSessionId } from './http/request-session.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 import { LoginService } from './login/login.service.js';
@@ -51,8 +51,9 @@ export class DeviceService {
    *   {@link track}.
    * @throws MaxDevicesExceededException when `maxDevices.policy` is `'reject'` and this would be one device too many.
    */
-  prepareLogin(request: DeviceRequest, userId?: UserId): Promise<DeviceSession> {
-    return this.logins.prepare(readClientInfo(request, this.options), userId);
+  async prepareLogin(request: DeviceRequest, userId?: UserId): Promise<DeviceSession> {
+    const session = await this.logins.prepare(readClientInfo(request, this.options), userId);
+    return withClaims(session, this.options.sessionClaim);
   }
 
   /**
@@ -158,8 +159,9 @@ export class DeviceService {
    *
    * @throws the database's error when the answer is not cached and the database cannot be asked.
    */
-  verifySession(sessionId: string, userId: UserId): Promise<DeviceSession | undefined> {
-    return this.sessions.verify(sessionId, userId);
+  async verifySession(sessionId: string, userId: UserId): Promise<DeviceSession | undefined> {
+    const session = await this.sessions.verify(sessionId, userId);
+    return session && withClaims(session, this.options.sessionClaim);
   }
 
   /**

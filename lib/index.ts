@@ -1,6 +1,7 @@
 export { CurrentDevice } from './decorators/current-device.decorator.js';
 export { SkipDeviceSession } from './decorators/skip-device-session.decorator.js';
 export { TrackDevice } from './decorators/track-device.decorator.js';
+export { TrackRefresh } from './decorators/track-refresh.decorator.js';
 export type { DeviceSession } from './http/device-session.js';
 export {
   DeviceTrackerEvents,

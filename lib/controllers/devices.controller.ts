@@ -24,7 +24,7 @@ import { requireCheckedSession } from '../http/checked-session.js';
 import { normaliseUserId } from '../values/user-id.js';
 import { toDeviceView, type DeviceView } from '../views/device-view.js';
 import { DeviceService } from '../device.service.js';
-import { DeviceSessionGuard } from '../guards/device-session.guard.js';
+import { OwnEndpointsSessionGuard } from '../guards/own-endpoints-session.guard.js';
 import { DeviceTrackerAuthGuard } from '../guards/device-tracker-auth.guard.js';
 import { StoreUnavailableInterceptor } from '../interceptors/store-unavailable.interceptor.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
@@ -46,7 +46,7 @@ import {
 
 /** The caller's own devices: list them, log one out, log out all the others or all of them. */
 @Controller(DEFAULTS.path)
-@UseGuards(DeviceTrackerAuthGuard, DeviceSessionGuard)
+@UseGuards(DeviceTrackerAuthGuard, OwnEndpointsSessionGuard)
 @UseInterceptors(StoreUnavailableInterceptor)
 @ApiTags('devices')
 @ApiBearerAuth()

@@ -18,7 +18,7 @@ import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js'
 import { afterResponse, type FinishingResponse } from '../http/after-response.js';
 import { recordedIp } from '../http/client-ip.js';
 import { claimedSessionId } from '../http/device-id.js';
-import { type DeviceSession, setDeviceSession } from '../http/device-session.js';
+import { markSessionChecked, type SessionRef, setDeviceSession, withClaims } from '../http/device-session.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 import { TrackingRetrier } from '../login/tracking-retrier.js';
 import { LastSeenRecorder } from '../sessions/last-seen-recorder.js';
@@ -38,7 +38,7 @@ import { normaliseUserId } from '../values/user-id.js';
  * `whenSessionCheckFails: 'allow'`, passes unchecked).
  *
  * Subclass it to change a step: {@link shouldSkip}, {@link getUserId}, {@link getSessionId},
- * {@link handleCheckFailure}.
+ * {@link handleMissingSession}, {@link handleCheckFailure}.
  */
 @Injectable()
 export class DeviceSessionGuard implements CanActivate {
@@ -53,20 +53,20 @@ export class DeviceSessionGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http' || this.shouldSkip(context)) return true;
+    if (context.getType() !== 'http') return true;
     const http = context.switchToHttp();
     const request = http.getRequest<DeviceRequest>();
+    // Whatever follows, the module looked: @CurrentDevice() answers undefined here rather than calling it misplaced.
+    markSessionChecked(request);
+    if (this.shouldSkip(context)) return true;
     // Not authenticated: that is for the authentication guard to judge, not this one.
     if (request.user === undefined || request.user === null) return true;
     const userId = this.getUserId(request);
     if (userId === undefined) throw new UnauthorizedException('The authenticated user has no id');
 
     const sessionId = this.getSessionId(request);
-    if (!sessionId) {
-      if (this.options.withoutSession === 'allow') return true;
-      throw new UnauthorizedException(`This token carries no device session (${this.options.sessionClaim} claim)`);
-    }
-    let session: DeviceSession | undefined;
+    if (!sessionId) return this.handleMissingSession(request);
+    let session: SessionRef | undefined;
     try {
       session = await this.sessions.verify(sessionId, userId);
     } catch (error) {
@@ -82,7 +82,7 @@ export class DeviceSessionGuard implements CanActivate {
       this.logger.debug(`Refused a request of user ${userId}: its device session is logged out, replaced or unknown`);
       throw new UnauthorizedException('This device has been logged out; sign in again');
     }
-    setDeviceSession(request, session);
+    setDeviceSession(request, withClaims(session, this.options.sessionClaim));
     const response = http.getResponse<FinishingResponse>();
     this.lastSeen.record(session.deviceId, recordedIp(request, this.options.storeIpAddress), (write) =>
       afterResponse(response, write),
@@ -104,11 +104,24 @@ export class DeviceSessionGuard implements CanActivate {
   }
 
   /**
-   * The session the request claims: by default the `sessionClaim` of `request.user`, else the express-session or
-   * @fastify/session id when the app tracks sessions.
+   * The session the request claims: by default the `sessionClaim` of `request.user`, else that claim of the bearer
+   * token (for strategies whose `validate()` drops it), else the express-session or @fastify/session id when the app
+   * tracks sessions.
    */
   protected getSessionId(request: DeviceRequest): string | undefined {
     return claimedSessionId(request, this.options);
+  }
+
+  /**
+   * Called for an authenticated request that claims no session (a token signed without `...device.claims`). Return
+   * `true` to let it through unchecked; by default, `withoutSession` decides, and `'deny'` answers 401 with the fix.
+   */
+  protected handleMissingSession(_request: DeviceRequest): boolean {
+    if (this.options.withoutSession === 'allow') return true;
+    throw new UnauthorizedException(
+      `This token carries no device session (${this.options.sessionClaim} claim): sign \`...device.claims\` from ` +
+        '@CurrentDevice() into the tokens your @TrackDevice() login issues',
+    );
   }
 
   /**

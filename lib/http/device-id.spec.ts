@@ -7,7 +7,7 @@ import {
   writeDeviceId,
   type DeviceResponse,
 } from './device-id.js';
-import { setDeviceSession } from './device-session.js';
+import { setDeviceSession, withClaims } from './device-session.js';
 import { normaliseDeviceId } from '../values/device-id.js';
 import { resolveDeviceTrackerOptions } from '../device-tracker.options.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
@@ -186,7 +186,7 @@ describe('presentedDeviceId', () => {
 });
 
 function verified(req: DeviceRequest): DeviceRequest {
-  setDeviceSession(req, { deviceId: CLAIM_ID, sessionId: 'session-1' });
+  setDeviceSession(req, withClaims({ deviceId: CLAIM_ID, sessionId: 'session-1' }, 'sid'));
   return req;
 }
 

@@ -19,7 +19,7 @@ import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js'
 import { MaxDevicesExceededException } from '../exceptions/max-devices-exceeded.exception.js';
 import { type ClientInfo, readClientInfo } from '../http/client-info.js';
 import { writeDeviceId, type DeviceResponse } from '../http/device-id.js';
-import { setDeviceSession, type DeviceSession } from '../http/device-session.js';
+import { type SessionRef, setDeviceSession, withClaims } from '../http/device-session.js';
 import { destroyRequestSession, requestSessionId } from '../http/request-session.js';
 import { type Clock, DeviceTrackerClock } from '../interfaces/clock.interface.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
@@ -35,7 +35,7 @@ interface Login {
   request: DeviceRequest;
   response: DeviceResponse;
   client: ClientInfo;
-  session: DeviceSession;
+  session: SessionRef;
 }
 
 /**
@@ -113,8 +113,8 @@ export class TrackDeviceInterceptor implements NestInterceptor {
   }
 
   /** The session this login will be recorded as; the user is known here when a guard authenticated it. */
-  private async prepare(request: DeviceRequest, client: ClientInfo, route: TrackDeviceOptions): Promise<DeviceSession> {
-    let session: DeviceSession;
+  private async prepare(request: DeviceRequest, client: ClientInfo, route: TrackDeviceOptions): Promise<SessionRef> {
+    let session: SessionRef;
     try {
       session = await this.logins.prepare(client, this.getUserId(request, route));
     } catch (error) {
@@ -126,7 +126,7 @@ export class TrackDeviceInterceptor implements NestInterceptor {
         sessionId: client.requestSessionId ?? randomUUID(),
       };
     }
-    setDeviceSession(request, session);
+    setDeviceSession(request, withClaims(session, this.options.sessionClaim));
     return session;
   }
 
@@ -156,7 +156,13 @@ export class TrackDeviceInterceptor implements NestInterceptor {
         this.retryLater(login, userId, refreshToken, error as Error);
         return;
       }
-      setDeviceSession(request, { deviceId: device.id, sessionId: device.sessionId ?? session.sessionId });
+      setDeviceSession(
+        request,
+        withClaims(
+          { deviceId: device.id, sessionId: device.sessionId ?? session.sessionId },
+          this.options.sessionClaim,
+        ),
+      );
       writeDeviceId(request, response, device.id, this.options);
     } catch (error) {
       if (error instanceof HttpException && !(error instanceof BadRequestException)) throw error;

@@ -1,11 +1,22 @@
 import type { CanActivate, Type } from '@nestjs/common';
 import type { TrackDeviceInterceptor } from '../interceptors/track-device.interceptor.js';
 import type { DeviceRequest } from './device-request.interface.js';
+import type { RedisConnection } from '../revocation/redis-revocation-notifier.js';
 import type { RevocationNotifier } from './revocation-notifier.interface.js';
 
 /** The one call the module makes on a session store: express-session's (`MemoryStore`, connect-redis…) or @fastify/session's. */
 export interface SessionStoreLike {
   destroy(sessionId: string, callback: (error?: unknown) => void): void;
+}
+
+/** Where logouts are announced to the other instances: a Redis server, or a connection of the app's. */
+export interface RedisOptions {
+  /** A `redis://` or `rediss://` URL: the module connects, and closes the connection when it stops. */
+  url?: string;
+  /** The app's own ioredis client: the module publishes through it and leaves it open. */
+  client?: RedisConnection;
+  /** Pub/sub channel; instances that must agree use the same one. Default: `'device-tracker:revocations'`. */
+  channel?: string;
 }
 
 /** A retention schedule: `DeviceService.prune()` run every `every` milliseconds. */
@@ -99,10 +110,30 @@ export interface DeviceTrackerModuleOptions {
    */
   revokedSessionTtl?: number;
   /**
-   * Tells the other app instances about logouts. Default: an in-process notifier, right for one instance; use
-   * `new RedisRevocationNotifier(redis)` when several instances serve the same users.
+   * Tells the other app instances about logouts. Default: an in-process notifier, right for one instance; set
+   * `redis` (or give `new RedisRevocationNotifier(client)` here) when several instances serve the same users.
    */
   revocationNotifier?: RevocationNotifier;
+  /**
+   * Several instances: logouts reach every one of them at once through Redis pub/sub (`ioredis` must be installed).
+   * A URL (`'redis://127.0.0.1:6379'`), the app's ioredis client, or {@link RedisOptions}. Not with
+   * `revocationNotifier`. Default: none (one instance).
+   */
+  redis?: string | RedisConnection | RedisOptions;
+  /**
+   * Where device sessions are checked: `'app'` checks every authenticated HTTP request app-wide, after the app's own
+   * guards (exempt a route with `@SkipDeviceSession()`; the `@TrackDevice()` and `@TrackRefresh()` routes are), so a
+   * logged-out device's access token is refused on every route at once; `'guard'` checks only where you put
+   * `DeviceSessionGuard`. Default: `'guard'`.
+   */
+  sessionCheck?: 'app' | 'guard';
+  /**
+   * The module registers its `Device` entity on your default TypeORM connection and brings its table up to date at
+   * start, from its own migrations table (`device_tracker_migrations`): your TypeORM options need neither
+   * `autoLoadEntities` nor its migrations. `false` when you run `DEVICE_TRACKER_MIGRATIONS` yourself; they are left to
+   * you anyway when your connection lists them. Default: `true`.
+   */
+  runMigrations?: boolean;
   /**
    * Milliseconds after a refresh during which the refresh token it replaced is still accepted, so concurrent
    * refreshes by one client are not mistaken for theft (the tokens they are given all stay usable until the device

@@ -5,7 +5,7 @@ import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js'
 import { DeviceEventPublisher } from '../events/device-event-publisher.js';
 import { DeviceTrackerEvents } from '../events/device-tracker.events.js';
 import type { ClientInfo } from '../http/client-info.js';
-import type { DeviceSession } from '../http/device-session.js';
+import type { SessionRef } from '../http/device-session.js';
 import { type Clock, DeviceTrackerClock } from '../interfaces/clock.interface.js';
 import type { Device } from '../persistence/device.entity.js';
 import { DeviceStore } from '../persistence/device.store.js';
@@ -22,7 +22,7 @@ import { DeviceLimitPolicy } from './device-limit.policy.js';
 export class LoginService {
   private readonly userAgents: UserAgentParser;
   /** Sessions prepared with a device id made up for a user who presented none of theirs: no row has it yet. */
-  private readonly newDevices = new WeakMap<DeviceSession, string>();
+  private readonly newDevices = new WeakMap<SessionRef, string>();
 
   constructor(
     private readonly store: DeviceStore,
@@ -42,7 +42,7 @@ export class LoginService {
    *
    * @throws MaxDevicesExceededException when `maxDevices.policy` is `'reject'` and this would be one device too many.
    */
-  async prepare(client: ClientInfo, userId?: UserId): Promise<DeviceSession> {
+  async prepare(client: ClientInfo, userId?: UserId): Promise<SessionRef> {
     const sessionId = client.requestSessionId ?? randomUUID();
     if (userId === undefined) return { deviceId: randomUUID(), sessionId };
     const owner = requireUserId(userId);
@@ -65,7 +65,7 @@ export class LoginService {
     client: ClientInfo,
     userId: UserId,
     refreshToken?: string | null,
-    session?: DeviceSession,
+    session?: SessionRef,
   ): Promise<Device> {
     const owner = requireUserId(userId);
     const prepared = session ?? (await this.prepare(client, owner));
@@ -115,7 +115,7 @@ export class LoginService {
   private async existingDevice(
     client: ClientInfo,
     owner: string,
-    prepared: DeviceSession,
+    prepared: SessionRef,
   ): Promise<{ existing: Device | null; preparedIdTaken: boolean }> {
     if (this.newDevices.get(prepared) === owner && this.newDevices.delete(prepared)) {
       return { existing: null, preparedIdTaken: false };

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
   type FindOptionsWhere,
@@ -10,6 +10,7 @@ import {
   type QueryDeepPartialEntity,
   type Repository,
 } from 'typeorm';
+import { DEVICE_TABLE } from './device-table.js';
 import { Device } from './device.entity.js';
 
 /** A page as the store reads it: at most `limit` rows after skipping `offset`. */
@@ -46,7 +47,11 @@ const NEWEST_FIRST = { lastSeenAt: 'DESC', createdAt: 'DESC', id: 'ASC' } as con
  */
 @Injectable()
 export class DeviceStore {
-  constructor(@InjectRepository(Device) private readonly devices: Repository<Device>) {}
+  constructor(
+    @InjectRepository(Device) private readonly devices: Repository<Device>,
+    // Built only once the table is ready: nothing reads or writes it before.
+    @Inject(DEVICE_TABLE) _ready: true,
+  ) {}
 
   /** A row not yet written. */
   build(values: Partial<Device>): Device {

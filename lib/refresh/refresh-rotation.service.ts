@@ -4,6 +4,7 @@ import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js'
 import { DeviceEventPublisher } from '../events/device-event-publisher.js';
 import { DeviceTrackerEvents } from '../events/device-tracker.events.js';
 import type { ClientInfo } from '../http/client-info.js';
+import type { SessionRef } from '../http/device-session.js';
 import { type Clock, DeviceTrackerClock } from '../interfaces/clock.interface.js';
 import type { Device } from '../persistence/device.entity.js';
 import { type DeviceChanges, DeviceStore } from '../persistence/device.store.js';
@@ -32,6 +33,20 @@ export class RefreshRotationService {
   async isActive(tokenOrJti: string): Promise<boolean> {
     const jti = tryRefreshTokenId(tokenOrJti);
     return jti !== undefined && this.store.hasActiveRefreshToken(jti);
+  }
+
+  /**
+   * The session of the active device `token` belongs to, as its current, replaced or concurrent refresh token, or
+   * through its session claim; `undefined` when it is none of an active device's.
+   */
+  async sessionOf(token: string): Promise<SessionRef | undefined> {
+    const jti = tryRefreshTokenId(token);
+    if (jti === undefined) return undefined;
+    const device =
+      (await this.store.findByIssuedToken(jti)) ??
+      (await this.store.findByReplacedToken(jti)) ??
+      (await this.deviceOfSession(token));
+    return device?.isActive && device.sessionId ? { deviceId: device.id, sessionId: device.sessionId } : undefined;
   }
 
   /**

@@ -1,30 +1,8 @@
 import { createHash } from 'node:crypto';
-
-const JWT_SHAPE = /^[\w-]+\.([\w-]+)\.[\w-]*$/;
+import { jwtClaims, jwtStringClaim } from '../values/jwt-claims.js';
 
 function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
-}
-
-/**
- * The claims of `value` when it is shaped like a JWT, `undefined` when it is not (a jti or an opaque token). The
- * signature is not checked here: the host issued the token (login) or verified it (refresh) before handing it over.
- *
- * @throws Error when it is shaped like a JWT whose payload is not a JSON object.
- */
-function jwtClaims(value: string): Record<string, unknown> | undefined {
-  const payloadSegment = JWT_SHAPE.exec(value)?.[1];
-  if (payloadSegment === undefined) return undefined;
-  let payload: unknown;
-  try {
-    payload = JSON.parse(Buffer.from(payloadSegment, 'base64url').toString('utf8'));
-  } catch {
-    throw new Error('Refresh token looks like a JWT but its payload cannot be decoded');
-  }
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    throw new Error('Refresh token looks like a JWT but its payload is not an object');
-  }
-  return payload as Record<string, unknown>;
 }
 
 /**
@@ -43,12 +21,7 @@ export function refreshTokenId(tokenOrJti: string): string {
 
 /** The string claim `name` of a refresh token shaped like a JWT, e.g. its session; `undefined` otherwise. */
 export function refreshTokenClaim(token: string, name: string): string | undefined {
-  try {
-    const claim = jwtClaims(token.trim())?.[name];
-    return typeof claim === 'string' && claim ? claim : undefined;
-  } catch {
-    return undefined;
-  }
+  return jwtStringClaim(token, name);
 }
 
 /** {@link refreshTokenId}, or `undefined` when the token cannot be read: it is then not one of ours. */

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../device-tracker.constants.js';
+import { DEFAULTS } from '../device-tracker.defaults.js';
 import type { RevocationListener, RevocationNotifier } from '../interfaces/revocation-notifier.interface.js';
 
 /** The calls the notifier makes on an ioredis connection; described here so the module does not import ioredis. */
@@ -15,6 +16,8 @@ export interface RedisConnection {
 export interface RedisRevocationNotifierOptions {
   /** Pub/sub channel; instances that must agree use the same one. Default: `'device-tracker:revocations'`. */
   channel?: string;
+  /** Also quit `client` when the module stops: for a client made for the notifier alone. Default: `false`. */
+  closeClient?: boolean;
 }
 
 /**
@@ -32,12 +35,14 @@ export class RedisRevocationNotifier implements RevocationNotifier {
   private subscriber?: RedisConnection;
   private listening = false;
   private closed = false;
+  private readonly closeClient: boolean;
 
   constructor(
     private readonly client: RedisConnection,
     options: RedisRevocationNotifierOptions = {},
   ) {
-    this.channel = options.channel ?? 'device-tracker:revocations';
+    this.channel = options.channel ?? DEFAULTS.redisChannel;
+    this.closeClient = options.closeClient ?? false;
   }
 
   async publish(sessionIds: string[]): Promise<void> {
@@ -80,6 +85,7 @@ export class RedisRevocationNotifier implements RevocationNotifier {
     this.closed = true;
     this.listening = false;
     await this.subscriber?.quit().catch(() => undefined);
+    if (this.closeClient) await this.client.quit().catch(() => undefined);
   }
 
   private listen(subscriber: RedisConnection, listener: RevocationListener): void {

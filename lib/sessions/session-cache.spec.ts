@@ -256,7 +256,7 @@ describe('SessionCache', () => {
     });
 
     it('is revoked through the default in-memory notifier', async () => {
-      const notifier = createRevocationNotifier({});
+      const notifier = await createRevocationNotifier({});
       expect(notifier).toBeInstanceOf(InMemoryRevocationNotifier);
       const cache = new SessionCache(resolveDeviceTrackerOptions(), notifier, systemClock);
       await cache.onModuleInit();

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { DeviceSession } from '../http/device-session.js';
+import type { SessionRef } from '../http/device-session.js';
 import { DeviceStore } from '../persistence/device.store.js';
 import { requireUserId, type UserId } from '../values/user-id.js';
 import { SessionCache } from './session-cache.js';
@@ -18,7 +18,7 @@ export class SessionVerifier {
    *
    * @throws the database's error when the answer is not cached and the database cannot be asked.
    */
-  async verify(sessionId: string, userId: UserId): Promise<DeviceSession | undefined> {
+  async verify(sessionId: string, userId: UserId): Promise<SessionRef | undefined> {
     const owner = requireUserId(userId);
     const cached = this.sessions.get(sessionId);
     if (cached === 'revoked') return undefined;

@@ -45,6 +45,9 @@ export class AppModule {
             revokedSessionTtl: jwt.accessTtl * 1000,
             refreshReuseGrace: refreshReuseGraceMs,
             authGuard: JwtAuthGuard,
+            // Every token the sample signs has the session claim: one without it is refused everywhere, the
+            // module's own endpoints included (by default they would serve it and warn).
+            withoutSession: 'deny',
           }),
         }),
         UsersModule,

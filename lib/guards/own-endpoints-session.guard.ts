@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import type { DeviceRequest } from '../interfaces/device-request.interface.js';
+import { DeviceSessionGuard } from './device-session.guard.js';
+
+/** Once per process: the app works without the claim, and the warning says which edit makes logouts immediate. */
+let warned = false;
+
+/**
+ * `DeviceSessionGuard` on the module's own endpoints. A token without a session claim is still the user's: unless the
+ * host set `withoutSession: 'deny'`, the user's devices are listed and logged out (the current device is the one the
+ * request presents), and a warning names the edit that makes those logouts end the device's access tokens at once.
+ */
+@Injectable()
+export class OwnEndpointsSessionGuard extends DeviceSessionGuard {
+  protected override handleMissingSession(request: DeviceRequest): boolean {
+    if (this.options.ownEndpointsWithoutSession === 'deny') return super.handleMissingSession(request);
+    if (!warned) {
+      warned = true;
+      this.logger.warn(
+        `Tokens carry no device session (${this.options.sessionClaim} claim), so a logged-out device keeps its ` +
+          'access tokens until they expire: spread `...device.claims` from @CurrentDevice() into the tokens your ' +
+          '@TrackDevice() login signs to refuse them at once',
+      );
+    }
+    return true;
+  }
+}

@@ -1,0 +1,56 @@
+import { Logger } from '@nestjs/common';
+import { type DataSource, Migration, MigrationExecutor } from 'typeorm';
+// Not in TypeORM's index: the builder a DataSource uses for its own entities, here for one more.
+import { ConnectionMetadataBuilder } from 'typeorm/connection/ConnectionMetadataBuilder.js';
+import { LOGGER_CONTEXT } from '../device-tracker.constants.js';
+import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { Device } from './device.entity.js';
+import { DEVICE_TRACKER_MIGRATIONS } from './migrations/index.js';
+
+/** Injection token of "the devices table is ready": the store waits for it. Internal. */
+export const DEVICE_TABLE = Symbol('DEVICE_TABLE');
+
+/** The module's own migrations table, so its migrations never mix with the host's. */
+export const MIGRATIONS_TABLE = 'device_tracker_migrations';
+
+const OUR_MIGRATIONS = new Set(DEVICE_TRACKER_MIGRATIONS.map((migration) => migration.name));
+
+/** TypeORM's executor, on the module's migrations and migrations table rather than the host's. */
+class DeviceTrackerMigrationExecutor extends MigrationExecutor {
+  constructor(dataSource: DataSource) {
+    super(dataSource);
+    const { schema } = dataSource.driver.options as { schema?: string };
+    // TypeORM reads both from the DataSource's options and keeps them private: set them as it would.
+    Object.assign(this, {
+      migrationsTableName: MIGRATIONS_TABLE,
+      migrationsTable: dataSource.driver.buildTableName(MIGRATIONS_TABLE, schema, dataSource.driver.database),
+    });
+  }
+
+  protected override getMigrations(): Migration[] {
+    return DEVICE_TRACKER_MIGRATIONS.map(
+      (Class) => new Migration(undefined, Number(Class.name.slice(-13)), Class.name, new Class()),
+    );
+  }
+}
+
+/**
+ * Makes the host's default connection know the `Device` entity (without `autoLoadEntities`, `forFeature()` alone
+ * registers it nowhere) and, with `runMigrations`, brings its table up to date. The migrations are left to the host
+ * when its connection lists them, or synchronises a schema that already has the entity.
+ */
+export async function prepareDeviceTable(dataSource: DataSource, options: ResolvedDeviceTrackerOptions): Promise<true> {
+  const known = dataSource.hasMetadata(Device);
+  if (!known) {
+    const [metadata] = await new ConnectionMetadataBuilder(dataSource).buildEntityMetadatas([Device]);
+    dataSource.entityMetadatas.push(metadata!);
+    dataSource.entityMetadatasMap.set(Device, metadata!);
+  }
+  const hostMigrates = dataSource.migrations.some((migration) => OUR_MIGRATIONS.has(migration.constructor.name));
+  if (!options.runMigrations || hostMigrates || (known && dataSource.options.synchronize)) return true;
+  const ran = await new DeviceTrackerMigrationExecutor(dataSource).executePendingMigrations();
+  if (ran.length > 0) {
+    new Logger(LOGGER_CONTEXT).log(`Brought the devices table up to date: ${ran.map((m) => m.name).join(', ')}`);
+  }
+  return true;
+}

@@ -2,8 +2,15 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from './device-tracker.defaults.js';
 
-/** The options' JSDoc, as the host's editor shows it. */
+/** The options' JSDoc, as the host's editor shows it, and the README's options table. */
 const source = readFileSync(new URL('./interfaces/device-tracker-options.interface.ts', import.meta.url), 'utf8');
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+/** The Default cell of the README's options table for `option`. */
+function tableDefault(option: string): string | undefined {
+  const row = readme.split('\n').find((line) => line.startsWith(`| \`${option}\``));
+  return row?.split(/(?<!\\)\|/)[3]?.trim();
+}
 
 /** The `Default:` sentence of the JSDoc right above `field` in the interface named `owner`. */
 function documentedDefault(owner: string, field: string): string {
@@ -20,6 +27,8 @@ describe('DEFAULTS', () => {
     ['DeviceTrackerModuleOptions', 'deviceIdHeader', DEFAULTS.deviceIdHeader],
     ['DeviceTrackerModuleOptions', 'sessionClaim', DEFAULTS.sessionClaim],
     ['DeviceTrackerModuleOptions', 'withoutSession', DEFAULTS.withoutSession],
+    ['DeviceTrackerModuleOptions', 'sessionCheck', DEFAULTS.sessionCheck],
+    ['DeviceTrackerModuleOptions', 'runMigrations', DEFAULTS.runMigrations],
     ['DeviceTrackerModuleOptions', 'sessionCacheSize', DEFAULTS.sessionCacheSize],
     ['DeviceTrackerModuleOptions', 'sessionCacheTtl', DEFAULTS.sessionCacheTtl],
     ['DeviceTrackerModuleOptions', 'revokedSessionTtl', DEFAULTS.revokedSessionTtl],
@@ -42,5 +51,29 @@ describe('DEFAULTS', () => {
     ['DeviceTrackerModuleExtras', 'path', DEFAULTS.path],
   ])('%s.%s is documented with its default', (owner, field, value) => {
     expect(documentedDefault(owner, field)).toContain(code(value));
+  });
+});
+
+describe('the README options table', () => {
+  it.each<[string, string | number | boolean]>([
+    ['deviceIdHeader', DEFAULTS.deviceIdHeader],
+    ['sessionClaim', DEFAULTS.sessionClaim],
+    ['withoutSession', DEFAULTS.withoutSession],
+    ['sessionCheck', DEFAULTS.sessionCheck],
+    ['runMigrations', DEFAULTS.runMigrations],
+    ['sessionCacheSize', DEFAULTS.sessionCacheSize],
+    ['sessionCacheTtl', DEFAULTS.sessionCacheTtl],
+    ['revokedSessionTtl', DEFAULTS.revokedSessionTtl],
+    ['refreshReuseGrace', DEFAULTS.refreshReuseGrace],
+    ['lastSeenInterval', DEFAULTS.lastSeenInterval],
+    ['whenTrackingFails', DEFAULTS.whenTrackingFails],
+    ['trackingRetries', DEFAULTS.trackingRetries],
+    ['whenSessionCheckFails', DEFAULTS.whenSessionCheckFails],
+    ['storeIpAddress', DEFAULTS.storeIpAddress],
+    ['userAgentCacheSize', DEFAULTS.userAgentCacheSize],
+    ['isGlobal', DEFAULTS.isGlobal],
+    ['path', DEFAULTS.path],
+  ])('gives %s its default', (option, value) => {
+    expect(tableDefault(option)).toContain(code(value));
   });
 });

@@ -27,6 +27,26 @@ class DeviceTrackerMigrationExecutor extends MigrationExecutor {
     });
   }
 
+  /**
+   * An app that ran the module's migrations in its own migrations table, and now leaves them to the module, has the
+   * devices table already: record those runs in the module's table, so they are not run a second time.
+   */
+  async adoptRunsOf(hostTableName: string): Promise<void> {
+    await this.withQueryRunner(async (queryRunner) => {
+      if ((await queryRunner.hasTable(MIGRATIONS_TABLE)) || !(await queryRunner.hasTable(hostTableName))) return;
+      const hostRuns: { name: string }[] = await queryRunner.manager
+        .createQueryBuilder()
+        .select('runs.name', 'name')
+        .from(hostTableName, 'runs')
+        .getRawMany();
+      const ran = new Set(hostRuns.map((run) => run.name));
+      await this.createMigrationsTableIfNotExist(queryRunner);
+      for (const migration of this.getMigrations().filter((m) => ran.has(m.name))) {
+        await this.insertExecutedMigration(queryRunner, migration);
+      }
+    });
+  }
+
   protected override getMigrations(): Migration[] {
     return DEVICE_TRACKER_MIGRATIONS.map(
       (Class) => new Migration(undefined, Number(Class.name.slice(-13)), Class.name, new Class()),
@@ -48,7 +68,9 @@ export async function prepareDeviceTable(dataSource: DataSource, options: Resolv
   }
   const hostMigrates = dataSource.migrations.some((migration) => OUR_MIGRATIONS.has(migration.constructor.name));
   if (!options.runMigrations || hostMigrates || (known && dataSource.options.synchronize)) return true;
-  const ran = await new DeviceTrackerMigrationExecutor(dataSource).executePendingMigrations();
+  const executor = new DeviceTrackerMigrationExecutor(dataSource);
+  await executor.adoptRunsOf(dataSource.options.migrationsTableName ?? 'migrations');
+  const ran = await executor.executePendingMigrations();
   if (ran.length > 0) {
     new Logger(LOGGER_CONTEXT).log(`Brought the devices table up to date: ${ran.map((m) => m.name).join(', ')}`);
   }

@@ -15,6 +15,7 @@ import {
   SKIP_DEVICE_SESSION_METADATA,
 } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { routeMetadata } from '../decorators/route-metadata.js';
 import { afterResponse, type FinishingResponse } from '../http/after-response.js';
 import { recordedIp } from '../http/client-ip.js';
 import { claimedSessionId } from '../http/device-id.js';
@@ -92,10 +93,7 @@ export class DeviceSessionGuard implements CanActivate {
 
   /** Whether the route is exempt: by default, when `@SkipDeviceSession()` marks its handler or class. */
   protected shouldSkip(context: ExecutionContext): boolean {
-    return !!this.reflector.getAllAndOverride<boolean | undefined>(SKIP_DEVICE_SESSION_METADATA, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    return !!routeMetadata<boolean>(this.reflector, SKIP_DEVICE_SESSION_METADATA, context);
   }
 
   /** The authenticated user's id: by default, what the `getUserId` option finds. */

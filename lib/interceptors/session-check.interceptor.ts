@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { defer, mergeMap, type Observable } from 'rxjs';
 import { DEVICE_TRACKER_OPTIONS, TRACK_DEVICE_METADATA, TRACK_REFRESH_METADATA } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { routeMetadata } from '../decorators/route-metadata.js';
 import { DeviceSessionGuard } from '../guards/device-session.guard.js';
 import { isSessionChecked } from '../http/device-session.js';
 
@@ -28,9 +29,6 @@ export class SessionCheckInterceptor implements NestInterceptor {
   }
 
   private issuesTokens(context: ExecutionContext): boolean {
-    const targets = [context.getHandler(), context.getClass()];
-    return [TRACK_DEVICE_METADATA, TRACK_REFRESH_METADATA].some((key) =>
-      this.reflector.getAllAndOverride(key, targets),
-    );
+    return [TRACK_DEVICE_METADATA, TRACK_REFRESH_METADATA].some((key) => routeMetadata(this.reflector, key, context));
   }
 }

@@ -16,6 +16,7 @@ import { Reflector } from '@nestjs/core';
 import { defer, mergeMap, type Observable } from 'rxjs';
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT, TRACK_DEVICE_METADATA } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { routeMetadata } from '../decorators/route-metadata.js';
 import { MaxDevicesExceededException } from '../exceptions/max-devices-exceeded.exception.js';
 import { type ClientInfo, readClientInfo } from '../http/client-info.js';
 import { writeDeviceId, type DeviceResponse } from '../http/device-id.js';
@@ -65,10 +66,7 @@ export class TrackDeviceInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const route = this.reflector.getAllAndOverride<TrackDeviceOptions | undefined>(TRACK_DEVICE_METADATA, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const route = routeMetadata<TrackDeviceOptions>(this.reflector, TRACK_DEVICE_METADATA, context);
     if (!route) return next.handle();
     const http = context.switchToHttp();
     const request = http.getRequest<DeviceRequest>();

@@ -13,6 +13,7 @@ import { Reflector } from '@nestjs/core';
 import { defer, mergeMap, type Observable } from 'rxjs';
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT, TRACK_REFRESH_METADATA } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { routeMetadata } from '../decorators/route-metadata.js';
 import { readClientInfo } from '../http/client-info.js';
 import { setDeviceSession, withClaims } from '../http/device-session.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
@@ -47,10 +48,7 @@ export class TrackRefreshInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const route = this.reflector.getAllAndOverride<TrackRefreshOptions | undefined>(TRACK_REFRESH_METADATA, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const route = routeMetadata<TrackRefreshOptions>(this.reflector, TRACK_REFRESH_METADATA, context);
     if (!route) return next.handle();
     const request = context.switchToHttp().getRequest<DeviceRequest>();
     const client = readClientInfo(request, this.options);

@@ -7,13 +7,16 @@ let warned = false;
 
 /**
  * `DeviceSessionGuard` on the module's own endpoints. A token without a session claim is still the user's: unless the
- * host set `withoutSession: 'deny'`, the user's devices are listed and logged out (the current device is the one the
+ * host set `withoutSession` or `sessionCheck: 'app'`, the user's devices are listed and logged out (the current device is the one the
  * request presents), and a warning names the edit that makes those logouts end the device's access tokens at once.
  */
 @Injectable()
 export class OwnEndpointsSessionGuard extends DeviceSessionGuard {
   protected override handleMissingSession(request: DeviceRequest): boolean {
-    if (this.options.ownEndpointsWithoutSession === 'deny') return super.handleMissingSession(request);
+    // An app that asks for the check everywhere (sessionCheck: 'app') asks for it here too.
+    if (this.options.ownEndpointsWithoutSession === 'deny' || this.options.sessionCheck === 'app') {
+      return super.handleMissingSession(request);
+    }
     if (!warned) {
       warned = true;
       this.logger.warn(

@@ -89,8 +89,9 @@ export interface DeviceTrackerModuleOptions {
   /**
    * What a session check your app asked for (`DeviceSessionGuard`, `sessionCheck: 'app'`) does with an authenticated
    * request that carries no session (a token signed without `...device.claims`): `'deny'` answers 401 naming the fix,
-   * `'allow'` lets it through unchecked. Set, the module's own endpoints follow it too; unset, they serve such a token
-   * (the current device is the one the request presents) and warn once. Default: `'deny'`.
+   * `'allow'` lets it through unchecked. Set, or with `sessionCheck: 'app'`, the module's own endpoints follow it too;
+   * otherwise they serve such a token (the current device is the one the request presents) and warn once.
+   * Default: `'deny'`.
    */
   withoutSession?: 'allow' | 'deny';
   /**

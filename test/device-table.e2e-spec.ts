@@ -54,6 +54,22 @@ class PlainHostModule {
   }
 }
 
+const login = (app: INestApplication) => request(app.getHttpServer()).post('/login').send({ userId: 'alice' });
+const recorded = async (app: INestApplication, table: string): Promise<string[]> => {
+  const runner = app.get(DataSource).createQueryRunner();
+  try {
+    if (!(await runner.hasTable(table))) return [];
+    const rows: { name: string }[] = await runner.manager
+      .createQueryBuilder()
+      .select('runs.name', 'name')
+      .from(table, 'runs')
+      .getRawMany();
+    return rows.map((row) => row.name).toSorted();
+  } finally {
+    await runner.release();
+  }
+};
+
 const MODULE_MIGRATIONS = DEVICE_TRACKER_MIGRATIONS.map((migration) => migration.name);
 
 describe(`the devices table, kept by the module (${TEST_DB})`, () => {
@@ -77,24 +93,8 @@ describe(`the devices table, kept by the module (${TEST_DB})`, () => {
     return app;
   }
 
-  const login = (app: INestApplication) => request(app.getHttpServer()).post('/login').send({ userId: 'alice' });
-  const recorded = async (app: INestApplication, table: string): Promise<string[]> => {
-    const runner = app.get(DataSource).createQueryRunner();
-    try {
-      if (!(await runner.hasTable(table))) return [];
-      const rows: { name: string }[] = await runner.manager
-        .createQueryBuilder()
-        .select('runs.name', 'name')
-        .from(table, 'runs')
-        .getRawMany();
-      return rows.map((row) => row.name).toSorted();
-    } finally {
-      await runner.release();
-    }
-  };
-
   afterEach(async () => {
-    for (const app of apps.splice(0).reverse()) await app.close();
+    for (const app of apps.splice(0).toReversed()) await app.close();
   });
   afterAll(() => files.forEach((file) => rmSync(file, { force: true })));
 

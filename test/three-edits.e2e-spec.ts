@@ -182,6 +182,22 @@ describe(`the three-edit app (${TEST_DB})`, () => {
     await refresh(app, raced.refresh).expect(200);
   });
 
+  it('refuses a refresh without a token with 400 naming the field, and a token no device has with 401', async () => {
+    const alice = await login(app);
+    const missing = await http(app).post('/auth/refresh').send({}).expect(400);
+    expect(missing.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'No refresh token in the request: send it as refresh_token in the body',
+    });
+    const unknown = await refresh(app, 'garbage').expect(401);
+    expect(unknown.body.message).toBe('Refresh token has been revoked or already used');
+    // The access token names a live session, so the module lets the app's own check refuse its signature.
+    await refresh(app, alice.access).expect(401);
+    // None of it touched the device.
+    await refreshed(app, alice.refresh, alice.deviceId);
+  });
+
   it('logs out the others (the current device known from the token alone), then all', async () => {
     const laptop = await login(app);
     const phone = await login(app);

@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   type CallHandler,
   type ExecutionContext,
   HttpException,
@@ -54,10 +55,13 @@ export class TrackRefreshInterceptor implements NestInterceptor {
     const client = readClientInfo(request, this.options);
     const presented = (route.getPresentedToken ?? presentedToken)(request) ?? undefined;
     return defer(async () => {
-      const session = presented === undefined ? undefined : await this.refresh.sessionOf(presented);
+      if (presented === undefined) {
+        throw new BadRequestException('No refresh token in the request: send it as refresh_token in the body');
+      }
+      const session = await this.refresh.sessionOf(presented);
       if (!session) throw refused();
       setDeviceSession(request, withClaims(session, this.options.sessionClaim));
-      return presented!;
+      return presented;
     }).pipe(
       mergeMap((old) =>
         next.handle().pipe(

@@ -2,12 +2,18 @@ import { createHash, randomUUID } from 'node:crypto';
 import { BadRequestException, type INestApplication, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { JwtService } from '@nestjs/jwt';
-import { Device, DeviceService, DeviceTrackerModule, type DeviceRequest } from 'nestjs-device-tracker';
-import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  Device,
+  DeviceService,
+  DeviceTrackerClock,
+  DeviceTrackerModule,
+  type DeviceRequest,
+} from 'nestjs-device-tracker';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { ManualClock } from './support/manual-clock.js';
 import { startTestApp } from './support/platform.js';
 
 const jwt = new JwtService({ secret: 'service-spec' });
@@ -18,11 +24,15 @@ const fromDevice = (headers: DeviceRequest['headers'] = {}, ip = '192.0.2.10'): 
 describe(`DeviceService used directly by the host (${TEST_DB})`, () => {
   let app: INestApplication;
   let service: DeviceService;
+  const clock = new ManualClock();
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot())],
-    }).compile();
+    })
+      .overrideProvider(DeviceTrackerClock)
+      .useValue(clock)
+      .compile();
     app = await startTestApp(moduleRef, { logger: false });
     service = app.get(DeviceService);
   });
@@ -67,11 +77,11 @@ describe(`DeviceService used directly by the host (${TEST_DB})`, () => {
   });
 
   it('lists most recently seen first', async () => {
-    // Timestamps have millisecond precision; the pauses keep the three steps apart.
+    // Timestamps have millisecond precision; the clock keeps the three steps apart.
     const older = await service.track(fromDevice(), 'u', 'jti-a');
-    await sleep(10);
+    clock.advance(10);
     const newer = await service.track(fromDevice(), 'u', 'jti-b');
-    await sleep(10);
+    clock.advance(10);
     await service.rotateRefreshToken('jti-a', 'jti-c');
 
     expect((await service.list('u')).map((device) => device.id)).toEqual([older.id, newer.id]);
@@ -104,10 +114,12 @@ describe(`DeviceService used directly by the host (${TEST_DB})`, () => {
 
   it('records where a refresh came from as the device last seen', async () => {
     const device = await service.track(fromDevice({}, '192.0.2.10'), 'u', 'jti-1');
+    clock.advance(10);
     const rotated = await service.rotateRefreshToken('jti-1', 'jti-2', fromDevice({}, '198.51.100.7'));
 
     expect(rotated.ipAddress).toBe('198.51.100.7');
     expect(rotated.lastSeenAt.getTime()).toBeGreaterThanOrEqual(device.lastSeenAt.getTime());
+    expect(rotated.lastSeenAt).toEqual(new Date(clock.now()));
     // Without the request, the address stays as it was.
     expect((await service.rotateRefreshToken('jti-2', 'jti-3')).ipAddress).toBe('198.51.100.7');
   });

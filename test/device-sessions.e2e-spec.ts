@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { JwtService } from '@nestjs/jwt';
@@ -17,6 +16,7 @@ import type { Repository } from 'typeorm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../sample-app/src/config.js';
 import { TEST_DB } from './support/database.js';
+import { ManualClock } from './support/manual-clock.js';
 import { startSampleApp } from './support/sample-app.js';
 import { claimsOf, jtiOf, sidOf } from './support/token-claims.js';
 
@@ -49,12 +49,6 @@ const signRefresh = (claims: Record<string, unknown>) =>
     { sub: USER_IDS.alice, typ: 'refresh', ...claims },
     { secret: SAMPLE_JWT.refreshSecret, expiresIn: SAMPLE_JWT.refreshTtl, issuer, audience },
   );
-
-/**
- * Rotations are timed to the millisecond, and a replay in the same millisecond is still within a zero grace: a short
- * pause makes sure the next request comes after it.
- */
-const pastGrace = () => sleep(5);
 
 interface Login {
   access: string;
@@ -525,9 +519,12 @@ describe(`device sessions: refresh token reuse after the grace period (${TEST_DB
   let app: INestApplication;
   let devices: Repository<Device>;
   const { login, me, list, refresh, post } = client(() => app);
+  const clock = new ManualClock();
+  /** A replay in the millisecond of the rotation is still within a zero grace: the clock moves past it. */
+  const pastGrace = () => clock.advance(5);
 
   beforeAll(async () => {
-    app = await startSampleApp({ refreshReuseGraceMs: 0 });
+    app = await startSampleApp({ refreshReuseGraceMs: 0 }, false, clock);
     devices = app.get<Repository<Device>>(getRepositoryToken(Device));
   });
 
@@ -543,7 +540,7 @@ describe(`device sessions: refresh token reuse after the grace period (${TEST_DB
     const rotated = await refresh(alice.refresh).expect(200);
     const b = rotated.body as { access_token: string; refresh_token: string };
     await me(b.access_token).expect(200);
-    await pastGrace();
+    pastGrace();
 
     const recorder = recordEvents(app);
     const replay = await refresh(alice.refresh, FIREFOX_LINUX).expect(401);
@@ -568,7 +565,7 @@ describe(`device sessions: refresh token reuse after the grace period (${TEST_DB
       reason: 'refresh-token-reuse',
       device: { id: alice.deviceId, userId: USER_IDS.alice, isActive: false },
     });
-    expect(loggedOut.device.revokedAt).toBeInstanceOf(Date);
+    expect(loggedOut.device.revokedAt).toEqual(new Date(clock.now()));
     expect(reuse).toMatchObject({
       device: { id: alice.deviceId, userId: USER_IDS.alice },
       ipAddress: '127.0.0.1',
@@ -599,7 +596,7 @@ describe(`device sessions: refresh token reuse after the grace period (${TEST_DB
     const alice = await login('alice');
     const b = (await refresh(alice.refresh).expect(200)).body.refresh_token as string;
     const c = await refresh(b).expect(200);
-    await pastGrace();
+    pastGrace();
 
     await refresh(alice.refresh).expect(401);
 
@@ -638,7 +635,7 @@ describe(`device sessions: refresh token reuse after the grace period (${TEST_DB
     const phone = await login('alice', { userAgent: SAFARI_IPHONE });
     await refresh(alice.refresh).expect(200);
     await post(`/api/devices/${alice.deviceId}/logout`, phone.access).expect(200);
-    await pastGrace();
+    pastGrace();
 
     const recorder = recordEvents(app);
     await refresh(alice.refresh).expect(401);

@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, type INestApplication, type LoggerService, type ModuleMetadata } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { JwtService } from '@nestjs/jwt';
@@ -9,6 +8,7 @@ import {
   type DeviceCreatedEvent,
   type DeviceLoggedOutEvent,
   DeviceService,
+  DeviceTrackerClock,
   DeviceTrackerEvents,
   DeviceTrackerModule,
   type DeviceTrackerModuleOptions,
@@ -22,6 +22,7 @@ import { FIXTURE_JWT_SECRET, HostAppModule } from './fixtures/host-app.module.js
 import { TEST_DB } from './support/database.js';
 import { SNAPSHOT_KEYS } from './support/view-keys.js';
 import { LogCollector } from './support/log-collector.js';
+import { ManualClock } from './support/manual-clock.js';
 import { startTestApp } from './support/platform.js';
 import { rendezvous } from './support/rendezvous.js';
 
@@ -59,6 +60,7 @@ describe(`events through @nestjs/event-emitter (${TEST_DB})`, () => {
   let app: INestApplication | undefined;
   let devices: Repository<Device>;
   let emitted: Emitted[];
+  let clock: ManualClock;
   const http = () => request(app!.getHttpServer());
 
   afterEach(async () => {
@@ -74,7 +76,11 @@ describe(`events through @nestjs/event-emitter (${TEST_DB})`, () => {
     const imports: ModuleMetadata['imports'] = eventEmitterFirst
       ? [EventEmitterModule.forRoot(), host]
       : [host, EventEmitterModule.forRoot()];
-    const moduleRef = await Test.createTestingModule({ imports, providers: [LogoutAuditor] }).compile();
+    clock = new ManualClock();
+    const moduleRef = await Test.createTestingModule({ imports, providers: [LogoutAuditor] })
+      .overrideProvider(DeviceTrackerClock)
+      .useValue(clock)
+      .compile();
     app = await startTestApp(moduleRef, { logger });
     devices = app.get(DataSource).getRepository(Device);
     const emitter = app.get(EventEmitter2);
@@ -85,7 +91,9 @@ describe(`events through @nestjs/event-emitter (${TEST_DB})`, () => {
     return emitter;
   }
 
+  /** A login a millisecond after the last one: each is a moment of its own, so "least recently seen" is clear. */
   async function login(userId: string, headers: Record<string, string> = {}): Promise<Login> {
+    clock.advance(1);
     const response = await http()
       .post('/login')
       .set({ 'user-agent': CHROME_MAC, ...headers })
@@ -263,7 +271,7 @@ describe(`events through @nestjs/event-emitter (${TEST_DB})`, () => {
     const rotated = jwt.sign({ sub: 'alice', sid: claimsOf(tablet.refresh).sid }, { jwtid: randomUUID() });
     await service.rotateRefreshToken(tablet.refresh, rotated);
     // Past the grace period (0 ms), even at millisecond precision.
-    await sleep(5);
+    clock.advance(5);
     // The replaced token comes back: taken as theft, the tablet is logged out.
     await expect(
       service.rotateRefreshToken(tablet.refresh, jwt.sign({ sub: 'alice' }, { jwtid: randomUUID() })),

@@ -9,25 +9,29 @@ import {
   Device,
   type DeviceRequest,
   DeviceService,
+  DeviceTrackerClock,
   DeviceTrackerModule,
   type DeviceTrackerModuleOptions,
 } from 'nestjs-device-tracker';
 import request from 'supertest';
 import { DataSource, type DataSourceOptions, type Repository } from 'typeorm';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 // The guard writes through the store, which the package does not export: the write itself is what is observed.
 import { DeviceStore } from '../lib/persistence/device.store.js';
+// And it hands every request to the recorder, which hands a write back when one is due: that is observed too.
+import { LastSeenRecorder } from '../lib/sessions/last-seen-recorder.js';
 import { GuardedAppModule } from './fixtures/guarded-app.module.js';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB, testDatabaseOptions } from './support/database.js';
 import { LogCollector } from './support/log-collector.js';
+import { ManualClock } from './support/manual-clock.js';
 import { createTestApp, initTestApp, startTestApp } from './support/platform.js';
 
 /** Addresses the app sees through `X-Forwarded-For` (it trusts the loopback proxy that supertest is). */
 const LOGIN_IP = '198.51.100.7';
 const SEEN_IP = '203.0.113.5';
 const INTERVAL = 1000;
-/** Long enough for the interval to have passed since the last write, on this instance and in the database. */
+/** Far enough on for the interval to have passed since the last write, on this instance and in the database. */
 const AFTER_INTERVAL = INTERVAL + 150;
 
 interface Login {
@@ -59,11 +63,18 @@ const get = (app: INestApplication, path: string, session: Login, ip = SEEN_IP) 
 
 const repository = (app: INestApplication): Repository<Device> => app.get(DataSource).getRepository(Device);
 const row = (app: INestApplication, id: string) => repository(app).findOneByOrFail({ id });
-const seenAfter = (instant: Date) => (device: Device) => device.lastSeenAt.getTime() > instant.getTime();
 
 describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
   const apps: INestApplication[] = [];
   const cleanups: (() => void)[] = [];
+  /** The time of every app a test starts: instances that share a database share a clock too. */
+  let clock: ManualClock;
+  /** Whether the device's row says it was seen now, by the clock. */
+  const seenNow = (device: Device) => device.lastSeenAt.getTime() === clock.now();
+
+  beforeEach(() => {
+    clock = new ManualClock();
+  });
 
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
@@ -72,7 +83,10 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
   });
 
   async function startModule(root: DynamicModule, logger: LoggerService | false = false): Promise<INestApplication> {
-    const moduleRef = await Test.createTestingModule({ imports: [root] }).compile();
+    const moduleRef = await Test.createTestingModule({ imports: [root] })
+      .overrideProvider(DeviceTrackerClock)
+      .useValue(clock)
+      .compile();
     const app = createTestApp(moduleRef, { logger, trustProxy: 'loopback' });
     apps.push(app);
     return initTestApp(app);
@@ -87,15 +101,17 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
     const alice = await login(app, 'alice');
     const atLogin = await row(app, alice.deviceId);
     expect(atLogin.ipAddress).toBe(LOGIN_IP);
+    expect(atLogin.lastSeenAt).toEqual(new Date(clock.now()));
 
-    await sleep(AFTER_INTERVAL);
+    clock.advance(AFTER_INTERVAL);
     const responses = await Promise.all(Array.from({ length: 50 }, () => get(app, '/devices', alice)));
     expect(responses.map((response) => response.status)).toEqual(Array(50).fill(200));
 
-    const seen = await eventually(() => row(app, alice.deviceId), seenAfter(atLogin.lastSeenAt));
+    const seen = await eventually(() => row(app, alice.deviceId), seenNow);
     expect(recordSeen).toHaveBeenCalledTimes(1);
     const [deviceId, ipAddress, seenAt, notSeenSince] = recordSeen.mock.calls[0]!;
     expect({ deviceId, ipAddress }).toEqual({ deviceId: alice.deviceId, ipAddress: SEEN_IP });
+    expect(seenAt).toEqual(new Date(clock.now()));
     expect(seenAt.getTime() - notSeenSince.getTime()).toBe(INTERVAL);
     expect(seen).toMatchObject({ ipAddress: SEEN_IP, lastSeenAt: seenAt, lastLoginAt: atLogin.lastLoginAt });
     // The listing shows it too.
@@ -103,11 +119,11 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
     expect(listed.body[0]).toMatchObject({ id: alice.deviceId, ipAddress: SEEN_IP });
     expect(recordSeen).toHaveBeenCalledTimes(1);
 
-    await sleep(AFTER_INTERVAL);
+    clock.advance(AFTER_INTERVAL);
     await get(app, '/devices', alice, '203.0.113.99').expect(200);
-    const seenAgain = await eventually(() => row(app, alice.deviceId), seenAfter(seen.lastSeenAt));
+    const seenAgain = await eventually(() => row(app, alice.deviceId), seenNow);
     expect(recordSeen).toHaveBeenCalledTimes(2);
-    expect(seenAgain.ipAddress).toBe('203.0.113.99');
+    expect(seenAgain).toMatchObject({ ipAddress: '203.0.113.99', lastSeenAt: new Date(clock.now()) });
   });
 
   it('writes once for each device when two devices make requests', async () => {
@@ -115,9 +131,8 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
     const recordSeen = vi.spyOn(app.get(DeviceStore), 'recordSeen');
     const laptop = await login(app, 'alice');
     const phone = await login(app, 'alice');
-    const atLogin = await row(app, phone.deviceId);
 
-    await sleep(AFTER_INTERVAL);
+    clock.advance(AFTER_INTERVAL);
     await Promise.all(
       Array.from({ length: 10 }, () => [
         get(app, '/devices', laptop, '203.0.113.1').expect(200),
@@ -125,12 +140,12 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
       ]).flat(),
     );
 
-    const laptopRow = await eventually(() => row(app, laptop.deviceId), seenAfter(atLogin.lastSeenAt));
-    const phoneRow = await eventually(() => row(app, phone.deviceId), seenAfter(atLogin.lastSeenAt));
+    const laptopRow = await eventually(() => row(app, laptop.deviceId), seenNow);
+    const phoneRow = await eventually(() => row(app, phone.deviceId), seenNow);
     expect(recordSeen).toHaveBeenCalledTimes(2);
     expect(recordSeen.mock.calls.map(([id]) => id).toSorted()).toEqual([laptop.deviceId, phone.deviceId].toSorted());
-    expect(laptopRow.ipAddress).toBe('203.0.113.1');
-    expect(phoneRow.ipAddress).toBe('203.0.113.2');
+    expect(laptopRow).toMatchObject({ ipAddress: '203.0.113.1', lastSeenAt: new Date(clock.now()) });
+    expect(phoneRow).toMatchObject({ ipAddress: '203.0.113.2', lastSeenAt: new Date(clock.now()) });
   });
 
   it('writes after the request has been answered, not while its handler is still at work', async () => {
@@ -161,13 +176,23 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
   it('records nothing with lastSeenInterval: false', async () => {
     const app = await start({ lastSeenInterval: false });
     const recordSeen = vi.spyOn(app.get(DeviceStore), 'recordSeen');
+    const recorder = app.get(LastSeenRecorder);
+    const record = recorder.record.bind(recorder);
+    // A write is handed to `defer` while the guard runs, or never: there is no write that might still land to wait for.
+    const handedOver: string[] = [];
+    const records = vi.spyOn(recorder, 'record').mockImplementation((deviceId, ipAddress, defer = setImmediate) =>
+      record(deviceId, ipAddress, (write) => {
+        handedOver.push(deviceId);
+        defer(write);
+      }),
+    );
     const alice = await login(app, 'alice');
     const atLogin = await row(app, alice.deviceId);
 
     for (let i = 0; i < 20; i++) await get(app, '/devices', alice).expect(200);
-    // Give a write that should not exist the time to land.
-    await sleep(100);
 
+    expect(records).toHaveBeenCalledTimes(20);
+    expect(handedOver).toEqual([]);
     expect(recordSeen).not.toHaveBeenCalled();
     expect(await row(app, alice.deviceId)).toEqual(atLogin);
   });
@@ -215,12 +240,11 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
     const recordOnFirst = vi.spyOn(first.get(DeviceStore), 'recordSeen');
     const recordOnSecond = vi.spyOn(second.get(DeviceStore), 'recordSeen');
     const alice = await login(first, 'alice');
-    const atLogin = await row(first, alice.deviceId);
 
-    await sleep(AFTER_INTERVAL);
+    clock.advance(AFTER_INTERVAL);
     await get(first, '/me', alice, '203.0.113.1').expect(200);
-    const seen = await eventually(() => row(first, alice.deviceId), seenAfter(atLogin.lastSeenAt));
-    expect(seen.ipAddress).toBe('203.0.113.1');
+    const seen = await eventually(() => row(first, alice.deviceId), seenNow);
+    expect(seen).toMatchObject({ ipAddress: '203.0.113.1', lastSeenAt: new Date(clock.now()) });
 
     // The second instance has not written for this device yet, so it tries, and the database says no.
     await get(second, '/me', alice, '203.0.113.2').expect(200);

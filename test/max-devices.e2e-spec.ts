@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   Device,
   DeviceService,
+  DeviceTrackerClock,
   DeviceTrackerModule,
   type DeviceView,
   MaxDevicesExceededException,
@@ -15,6 +15,7 @@ import { DataSource, type Repository } from 'typeorm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { ManualClock } from './support/manual-clock.js';
 import { startTestApp } from './support/platform.js';
 import { rendezvous } from './support/rendezvous.js';
 
@@ -45,6 +46,7 @@ const compile = (deviceTracker: DynamicModule) =>
 describe(`maxDevices (${TEST_DB})`, () => {
   let app: INestApplication | undefined;
   let devices: Repository<Device>;
+  let clock: ManualClock;
   const http = () => request(app!.getHttpServer());
 
   afterEach(async () => {
@@ -53,16 +55,20 @@ describe(`maxDevices (${TEST_DB})`, () => {
   });
 
   async function start(maxDevices: MaxDevicesOptions): Promise<void> {
+    clock = new ManualClock();
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot({ maxDevices }))],
-    }).compile();
+    })
+      .overrideProvider(DeviceTrackerClock)
+      .useValue(clock)
+      .compile();
     app = await startTestApp(moduleRef, { logger: false });
     devices = app.get(DataSource).getRepository(Device);
   }
 
   /** A login; without a device id every login is a new device. Apart in time, so "least recently seen" is clear. */
   async function login(userId: string, headers: Record<string, string> = {}): Promise<Login> {
-    await sleep(5);
+    clock.advance(5);
     const response = await http().post('/login').set(headers).send({ userId }).expect(200);
     expect(response.headers['x-device-id']).toMatch(/^[0-9a-f-]{36}$/);
     return {
@@ -89,7 +95,8 @@ describe(`maxDevices (${TEST_DB})`, () => {
 
       expect(await activeIds('alice')).toEqual(ids(second, third));
       const evicted = await devices.findOneByOrFail({ id: first.deviceId });
-      expect(evicted).toMatchObject({ isActive: false, revokedAt: expect.any(Date) });
+      // Evicted by the third login, at its instant.
+      expect(evicted).toMatchObject({ isActive: false, revokedAt: new Date(clock.now()) });
       const refused = await list(first).expect(401);
       expect(refused.body.message).toMatch(/logged out/);
       expect(await app!.get(DeviceService).isRefreshTokenActive(first.refresh)).toBe(false);

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { BadRequestException, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Device, DeviceService, DeviceTrackerModule, type DeviceView } from 'nestjs-device-tracker';
@@ -7,6 +6,7 @@ import { DataSource, type Repository } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { ManualClock } from './support/manual-clock.js';
 import { startTestApp } from './support/platform.js';
 import { startSampleApp } from './support/sample-app.js';
 import { deviceRow } from './support/device-row.js';
@@ -306,14 +306,16 @@ describe(`pages of a user whose id differs from another's only by trailing space
 describe(`GET /api/devices on the sample app, paginated (${TEST_DB})`, () => {
   let app: INestApplication;
   const http = () => request(app.getHttpServer());
+  const clock = new ManualClock();
 
   beforeAll(async () => {
-    app = await startSampleApp();
+    app = await startSampleApp({}, false, clock);
   });
   afterAll(() => app?.close());
 
+  /** A login 5 ms after the last one, so "most recently signed in" is clear. */
   async function login(username: 'alice' | 'bob'): Promise<Login> {
-    await sleep(5);
+    clock.advance(5);
     const response = await http()
       .post('/auth/login')
       .send({ username, password: `${username}-password` })

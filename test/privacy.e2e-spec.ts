@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
@@ -8,6 +7,7 @@ import {
   type DeviceCreatedEvent,
   type DeviceRequest,
   DeviceService,
+  DeviceTrackerClock,
   DeviceTrackerEvents,
   DeviceTrackerModule,
   type DeviceTrackerModuleOptions,
@@ -19,11 +19,12 @@ import { DataSource, type Repository } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { ManualClock } from './support/manual-clock.js';
 import { startTestApp } from './support/platform.js';
 
 const IPV4 = '203.0.113.77';
 const IPV6 = '2001:db8:abcd:12::5';
-/** Long enough for `lastSeenInterval: 1000` to have passed since the login wrote `lastSeenAt`. */
+/** Far enough on for `lastSeenInterval: 1000` to have passed since the login wrote `lastSeenAt`. */
 const AFTER_INTERVAL = 1150;
 
 interface Login {
@@ -49,17 +50,25 @@ describe(`storeIpAddress (${TEST_DB})`, () => {
   let devices: Repository<Device>;
   let created: DeviceCreatedEvent[];
   let reused: RefreshTokenReuseDetectedEvent[];
+  let clock: ManualClock;
 
   afterEach(async () => {
     await app?.close();
     app = undefined;
   });
 
-  /** The fixture host, trusting the proxy (supertest) that sets `X-Forwarded-For`, with events listened to. */
+  /**
+   * The fixture host, trusting the proxy (supertest) that sets `X-Forwarded-For`, with events listened to, on a
+   * clock of its own.
+   */
   async function start(options: DeviceTrackerModuleOptions): Promise<INestApplication> {
+    clock = new ManualClock();
     const moduleRef = await Test.createTestingModule({
       imports: [EventEmitterModule.forRoot(), HostAppModule.with(DeviceTrackerModule.forRoot(options))],
-    }).compile();
+    })
+      .overrideProvider(DeviceTrackerClock)
+      .useValue(clock)
+      .compile();
     app = await startTestApp(moduleRef, { logger: false, trustProxy: true });
     devices = app.get(DataSource).getRepository(Device);
     created = [];
@@ -97,11 +106,11 @@ describe(`storeIpAddress (${TEST_DB})`, () => {
     return listed.find((view) => view.id === session.deviceId)!.ipAddress;
   }
 
-  /** Waits (up to ~2 s) for the last-seen write that follows a request: it lands after the response. */
-  async function seenAfter(id: string, instant: Date): Promise<Device> {
+  /** Waits (up to ~2 s) for the last-seen write of a request made now: it lands after the response. */
+  async function seenNow(id: string): Promise<Device> {
     await expect
       .poll(async () => (await row(id)).lastSeenAt.getTime(), { timeout: 2000, interval: 20 })
-      .toBeGreaterThan(instant.getTime());
+      .toBe(clock.now());
     return row(id);
   }
 
@@ -110,7 +119,7 @@ describe(`storeIpAddress (${TEST_DB})`, () => {
     const tracked = await service.track(fromIp(IPV4), userId, `${userId}-jti-1`);
     await service.rotateRefreshToken(`${userId}-jti-1`, `${userId}-jti-2`, fromIp(refreshIp));
     const afterRefresh = await row(tracked.id);
-    await sleep(10);
+    clock.advance(10);
     await expect(service.rotateRefreshToken(`${userId}-jti-1`, `${userId}-jti-3`, fromIp(replayIp))).rejects.toThrow(
       /revoked or already used/,
     );
@@ -147,14 +156,13 @@ describe(`storeIpAddress (${TEST_DB})`, () => {
       await start({ storeIpAddress: 'truncated', lastSeenInterval: 1000 });
       const laptop = await login('alice', IPV4);
       const phone = await login('alice', IPV6);
-      const atLogin = await row(phone.deviceId);
 
-      await sleep(AFTER_INTERVAL);
+      clock.advance(AFTER_INTERVAL);
       await list(laptop, '198.51.100.23').expect(200);
       await list(phone, '2001:db8:1234:5678::9').expect(200);
 
-      expect((await seenAfter(laptop.deviceId, atLogin.lastSeenAt)).ipAddress).toBe('198.51.100.0');
-      expect((await seenAfter(phone.deviceId, atLogin.lastSeenAt)).ipAddress).toBe('2001:db8:1234::');
+      expect((await seenNow(laptop.deviceId)).ipAddress).toBe('198.51.100.0');
+      expect((await seenNow(phone.deviceId)).ipAddress).toBe('2001:db8:1234::');
       expect(await listedIp(laptop, '198.51.100.23')).toBe('198.51.100.0');
     });
 
@@ -217,12 +225,11 @@ describe(`storeIpAddress (${TEST_DB})`, () => {
     it('records last seen without an address', async () => {
       await start({ storeIpAddress: 'none', lastSeenInterval: 1000 });
       const alice = await login('alice', IPV4);
-      const atLogin = await row(alice.deviceId);
 
-      await sleep(AFTER_INTERVAL);
+      clock.advance(AFTER_INTERVAL);
       await list(alice, '198.51.100.23').expect(200);
 
-      const seen = await seenAfter(alice.deviceId, atLogin.lastSeenAt);
+      const seen = await seenNow(alice.deviceId);
       expect(seen.ipAddress).toBeNull();
       expect(await listedIp(alice, '198.51.100.23')).toBeNull();
     });
@@ -245,15 +252,14 @@ describe(`storeIpAddress (${TEST_DB})`, () => {
       await start({ lastSeenInterval: 1000, refreshReuseGrace: 0 });
       const v4 = await login('alice', IPV4);
       const v6 = await login('bob', IPV6);
-      const atLogin = await row(v6.deviceId);
 
       expect((await row(v4.deviceId)).ipAddress).toBe(IPV4);
       expect((await row(v6.deviceId)).ipAddress).toBe(IPV6);
       expect(created.map((event) => event.device.ipAddress)).toEqual([IPV4, IPV6]);
 
-      await sleep(AFTER_INTERVAL);
+      clock.advance(AFTER_INTERVAL);
       await list(v4, '198.51.100.23').expect(200);
-      expect((await seenAfter(v4.deviceId, atLogin.lastSeenAt)).ipAddress).toBe('198.51.100.23');
+      expect((await seenNow(v4.deviceId)).ipAddress).toBe('198.51.100.23');
       expect(await listedIp(v6, IPV6)).toBe(IPV6);
 
       const { afterRefresh } = await refreshAndReplay(app!.get(DeviceService), 'carol', '192.0.2.99', IPV6);

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { JwtService } from '@nestjs/jwt';
@@ -19,6 +18,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { GuardedAppModule } from './fixtures/guarded-app.module.js';
 import { FIXTURE_JWT_SECRET } from './fixtures/host-app.module.js';
 import { TEST_DB, testTypeOrmModule } from './support/database.js';
+import { ManualClock } from './support/manual-clock.js';
 import { startTestApp } from './support/platform.js';
 import { startSampleApp } from './support/sample-app.js';
 
@@ -41,10 +41,11 @@ describe(`races and edges of revocation, in the sample app (${TEST_DB})`, () => 
       .expect(200);
   const refresh = (token: string) => http().post('/auth/refresh').send({ refresh_token: token });
   const me = (token: string) => http().get('/me').auth(token, { type: 'bearer' });
+  const clock = new ManualClock();
 
   beforeAll(async () => {
     // A short grace period, so the test can step past it.
-    app = await startSampleApp({ refreshReuseGraceMs: 300 });
+    app = await startSampleApp({ refreshReuseGraceMs: 300 }, false, clock);
     devices = app.get(getRepositoryToken(Device));
   });
 
@@ -60,7 +61,7 @@ describe(`races and edges of revocation, in the sample app (${TEST_DB})`, () => 
     const other = answers.map((answer) => answer.body.refresh_token as string).find((t) => storedIdOf(t) !== current);
     expect(other).toBeDefined();
 
-    await sleep(400); // past the grace period: in real life, when the access token has expired
+    clock.advance(400); // past the grace period: in real life, when the access token has expired
     const next = await refresh(other!).expect(200);
     expect(await devices.findOneByOrFail({ id: deviceId })).toMatchObject({
       isActive: true,
@@ -72,7 +73,7 @@ describe(`races and edges of revocation, in the sample app (${TEST_DB})`, () => 
   it('takes the replaced token for theft once the grace period is over', async () => {
     const signedIn = await login();
     await refresh(signedIn.body.refresh_token).expect(200);
-    await sleep(400);
+    clock.advance(400);
     await refresh(signedIn.body.refresh_token).expect(401);
     expect((await devices.findOneByOrFail({ id: signedIn.headers['x-device-id'] })).isActive).toBe(false);
   });

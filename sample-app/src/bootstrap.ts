@@ -9,7 +9,11 @@ import { setupOpenApi } from './openapi.js';
 /** Builds the app on the configured platform; `main.ts` listens with it and the tests drive it over HTTP. */
 export async function createApp(config: SampleConfig, options: NestApplicationOptions = {}): Promise<INestApplication> {
   const adapter = createHttpAdapter(config.platform, config.trustProxy);
-  const app = await NestFactory.create(AppModule.forRoot(config), adapter, options);
+  return configureApp(await NestFactory.create(AppModule.forRoot(config), adapter, options));
+}
+
+/** What the sample sets up on its app: also for apps tests build from a testing module of `AppModule`. */
+export function configureApp<App extends INestApplication>(app: App): App {
   app.useGlobalPipes(new BodyDepthPipe(), new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }));
   setupOpenApi(app);
   app.enableShutdownHooks();

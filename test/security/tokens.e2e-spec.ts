@@ -1,5 +1,4 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { INestApplication } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { getRepositoryToken } from '@nestjs/typeorm';
@@ -12,6 +11,7 @@ import { hashPassword } from '../../sample-app/src/users/password.js';
 import { User } from '../../sample-app/src/users/user.entity.js';
 import { TEST_DB } from '../support/database.js';
 import { LogCollector } from '../support/log-collector.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { PLATFORM } from '../support/platform.js';
 import { type SampleLogin, signInToSample, startSampleApp } from '../support/sample-app.js';
 import { claimsOf } from '../support/token-claims.js';
@@ -29,6 +29,8 @@ type Claims = Record<string, unknown>;
 /** What a case may use to build its token: a live session of alice's, and the app to set the stage in. */
 interface Stage {
   alice: SampleLogin;
+  /** The app's time. */
+  clock: ManualClock;
   login(username?: string): Promise<SampleLogin>;
   refresh(token: string): request.Test;
   logout(session: SampleLogin): Promise<void>;
@@ -159,7 +161,7 @@ async function afterReuse(stage: Stage): Promise<{ replayed: string; newest: Sam
     access_token: string;
     refresh_token: string;
   };
-  await sleep(5); // past the (zero) grace period for concurrent refreshes
+  stage.clock.advance(5); // past the (zero) grace period for concurrent refreshes
   return {
     replayed: first.refresh,
     newest: { ...first, access: rotated.access_token, refresh: rotated.refresh_token },
@@ -309,16 +311,18 @@ describe(`tokens the sample app must refuse (${PLATFORM}, ${TEST_DB})`, () => {
   let app: INestApplication;
   let stage: Stage;
   const logs = new LogCollector();
+  const clock = new ManualClock();
   const http = () => request(app.getHttpServer());
   const login = (username = 'alice'): Promise<SampleLogin> => signInToSample(app, username);
 
   beforeAll(async () => {
     // No grace for concurrent refreshes: a replay a few milliseconds later is reuse.
-    app = await startSampleApp({ refreshReuseGraceMs: 0 }, logs);
+    app = await startSampleApp({ refreshReuseGraceMs: 0 }, logs, clock);
     const users = app.get<Repository<User>>(getRepositoryToken(User));
     let deleted = 0;
     stage = {
       alice: await login(),
+      clock,
       login,
       refresh: (token) => http().post('/auth/refresh').send({ refresh_token: token }),
       logout: async ({ access, deviceId }) => {

@@ -1,20 +1,33 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { type Clock, DeviceTrackerClock } from 'nestjs-device-tracker';
 import request from 'supertest';
-import { createApp } from '../../sample-app/src/bootstrap.js';
+import { AppModule } from '../../sample-app/src/app.module.js';
+import { configureApp, createApp } from '../../sample-app/src/bootstrap.js';
+import { createHttpAdapter } from '../../sample-app/src/http-adapter.js';
 import { loadConfig, type SampleConfig } from '../../sample-app/src/config.js';
 import { testDatabaseOptions } from './database.js';
 import { initTestApp, PLATFORM } from './platform.js';
 
 /**
  * The sample app on the test database and the platform under test, initialised and ready for supertest. Silent,
- * unless given a `logger` (a `LogCollector`, for a suite that checks what the app logs).
+ * unless given a `logger` (a `LogCollector`, for a suite that checks what the app logs); on `clock`'s time when given
+ * one (a `ManualClock`).
  */
 export async function startSampleApp(
   overrides: Partial<SampleConfig> = {},
   logger: LoggerService | false = false,
+  clock?: Clock,
 ): Promise<INestApplication> {
   const config: SampleConfig = { ...loadConfig({}), platform: PLATFORM, database: testDatabaseOptions(), ...overrides };
-  return initTestApp(await createApp(config, { logger }));
+  if (!clock) return initTestApp(await createApp(config, { logger }));
+  // The same app, built by a testing module, which can put the clock in.
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] })
+    .overrideProvider(DeviceTrackerClock)
+    .useValue(clock)
+    .compile();
+  const adapter = createHttpAdapter(config.platform, config.trustProxy);
+  return initTestApp(configureApp(moduleRef.createNestApplication(adapter, { logger })));
 }
 
 /** The sample app listening on a free loopback port, for a real browser: the app and its base URL. */

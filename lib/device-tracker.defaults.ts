@@ -10,6 +10,8 @@ export const DEFAULTS = {
   deviceIdHeader: 'x-device-id',
   sessionClaim: 'sid',
   withoutSession: 'deny',
+  /** Without `withoutSession` set (and without `sessionCheck: 'app'`), the module's own endpoints serve the user. */
+  ownEndpointsWithoutSession: 'allow',
   sessionCheck: 'guard',
   runMigrations: true,
   redisChannel: 'device-tracker:revocations',

@@ -3,6 +3,7 @@ import { AuthGuard } from '@nestjs/passport';
 import { MAX_PRUNE_AGE_MS, MAX_PRUNE_BATCH_SIZE, MAX_TIMER_DELAY_MS } from './device-tracker.constants.js';
 import { DEFAULTS } from './device-tracker.defaults.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
+import { isRedisConnection } from './revocation/redis-revocation-notifier.js';
 import { normaliseUserId } from './values/user-id.js';
 import type {
   DeviceIdCookieOptions,
@@ -106,19 +107,16 @@ function flag(name: string, value: boolean | undefined, fallback: boolean): bool
   return value ?? fallback;
 }
 
-const isRedisClient = (value: unknown): boolean =>
-  typeof (value as { publish?: unknown } | null)?.publish === 'function' &&
-  typeof (value as { duplicate?: unknown }).duplicate === 'function';
 const isRedisUrl = (value: unknown): boolean => typeof value === 'string' && /^rediss?:\/\/\S+$/.test(value);
 
 /** `redis`: a URL, a client, or `{ url | client, channel }`; and not next to a `revocationNotifier`. */
 function checkRedis({ redis, revocationNotifier }: DeviceTrackerModuleOptions): void {
   if (redis === undefined) return;
   if (revocationNotifier !== undefined) invalid('give redis or revocationNotifier, not both');
-  if (isRedisUrl(redis) || isRedisClient(redis)) return;
+  if (isRedisUrl(redis) || isRedisConnection(redis)) return;
   const { url, client, channel } = (typeof redis === 'object' && redis !== null ? redis : {}) as RedisOptions;
   const one = (url !== undefined) !== (client !== undefined);
-  if (!one || (url !== undefined && !isRedisUrl(url)) || (client !== undefined && !isRedisClient(client))) {
+  if (!one || (url !== undefined && !isRedisUrl(url)) || (client !== undefined && !isRedisConnection(client))) {
     invalid('redis must be a redis:// URL, an ioredis client, or { url } or { client } with an optional channel');
   }
   if (channel !== undefined && !(typeof channel === 'string' && channel.length > 0)) {
@@ -186,7 +184,7 @@ export function resolveDeviceTrackerOptions(options: DeviceTrackerModuleOptions 
     deviceIdHeader: resolveHeader(options.deviceIdHeader),
     sessionClaim: options.sessionClaim ?? DEFAULTS.sessionClaim,
     withoutSession: oneOf('withoutSession', options.withoutSession, DEFAULTS.withoutSession, ['deny', 'allow']),
-    ownEndpointsWithoutSession: options.withoutSession ?? 'allow',
+    ownEndpointsWithoutSession: options.withoutSession ?? DEFAULTS.ownEndpointsWithoutSession,
     sessionCheck: oneOf('sessionCheck', options.sessionCheck, DEFAULTS.sessionCheck, ['guard', 'app']),
     runMigrations: flag('runMigrations', options.runMigrations, DEFAULTS.runMigrations),
     sessionCacheSize: wholeNumber('sessionCacheSize', options.sessionCacheSize, DEFAULTS.sessionCacheSize),

@@ -5,7 +5,7 @@ import type { DeviceLogoutReason } from './events/device-tracker.events.js';
 import { readClientInfo } from './http/client-info.js';
 import { currentDeviceId } from './http/device-id.js';
 import { normaliseDeviceId } from './values/device-id.js';
-import { type DeviceSession, withClaims } from './http/device-session.js';
+import { type DeviceSession, type SessionRef, withClaims } from './http/device-session.js';
 import { destroyRequestSession, requestSessionId } from './http/request-session.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 import { LoginService } from './login/login.service.js';
@@ -66,12 +66,7 @@ export class DeviceService {
    * @throws MaxDevicesExceededException when `maxDevices.policy` is `'reject'` and this is one device too many.
    * @throws BadRequestException when the refresh token cannot be decoded.
    */
-  track(
-    request: DeviceRequest,
-    userId: UserId,
-    refreshToken?: string | null,
-    session?: DeviceSession,
-  ): Promise<Device> {
+  track(request: DeviceRequest, userId: UserId, refreshToken?: string | null, session?: SessionRef): Promise<Device> {
     return this.logins.record(readClientInfo(request, this.options), userId, refreshToken, session);
   }
 

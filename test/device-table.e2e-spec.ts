@@ -36,6 +36,9 @@ class LoginController {
   }
 }
 
+/** Every connection the apps made, so one left open by an app that failed to start is closed too. */
+const connections: DataSource[] = [];
+
 @Module({})
 class PlainHostModule {
   /** A host whose TypeORM options know nothing of the module: no autoLoadEntities, no migrations. */
@@ -43,7 +46,14 @@ class PlainHostModule {
     return {
       module: PlainHostModule,
       imports: [
-        TypeOrmModule.forRoot(database),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => database,
+          dataSourceFactory: async (options) => {
+            const connection = new DataSource(options!);
+            connections.push(connection);
+            return connection.initialize();
+          },
+        }),
         PassportModule,
         JwtModule.register({ secret: FIXTURE_JWT_SECRET }),
         DeviceTrackerModule.forRoot(tracker),
@@ -95,6 +105,7 @@ describe(`the devices table, kept by the module (${TEST_DB})`, () => {
 
   afterEach(async () => {
     for (const app of apps.splice(0).toReversed()) await app.close();
+    for (const connection of connections.splice(0)) if (connection.isInitialized) await connection.destroy();
   });
   afterAll(() => files.forEach((file) => rmSync(file, { force: true })));
 
@@ -149,6 +160,27 @@ describe(`the devices table, kept by the module (${TEST_DB})`, () => {
     expect(await deviceCount(after)).toBe(1);
     expect(await recorded(after, 'device_tracker_migrations')).toEqual(MODULE_MIGRATIONS.toSorted());
     await login(after).expect(201);
+  });
+
+  it('refuses to start, naming runMigrations, on a table whose migration runs it cannot find', async () => {
+    const database = sharedDatabase();
+    const cli = await start(
+      PlainHostModule.with({
+        ...database,
+        migrations: DEVICE_TRACKER_MIGRATIONS,
+        migrationsRun: true,
+        migrationsTableName: 'cli_migrations',
+      }),
+    );
+    await login(cli).expect(201);
+    await cli.close();
+    apps.splice(apps.indexOf(cli), 1);
+
+    // The runtime connection does not say where the CLI recorded them.
+    const moduleRef = Test.createTestingModule({ imports: [PlainHostModule.with({ ...database, dropSchema: false })] });
+    await expect(moduleRef.compile()).rejects.toThrow(
+      /exists but no run of its migrations is recorded.*runMigrations: false/,
+    );
   });
 
   it('creates nothing with runMigrations: false, and a login then cannot be recorded', async () => {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
@@ -10,6 +11,7 @@ import {
   DEVICE_TRACKER_MIGRATIONS,
   DEVICES_TABLE,
   Device,
+  DeviceSessionGuard,
   DeviceTrackerClock,
   type DeviceView,
 } from 'nestjs-device-tracker';
@@ -243,6 +245,35 @@ async function logoutOnAIsRefusedOnB(a: INestApplication, b: INestApplication) {
 }
 
 /** Two instances need Redis (`.ci/run` sets REDIS_URL); without it this suite is reported as skipped. */
+describe(`the three-edit app with a 0.1 DeviceSessionGuard left app-wide, before authentication (${TEST_DB})`, () => {
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    // Upgrade step 2 half done: the app-wide guard of 0.1 is still there, and runs before the routes' AuthGuard('jwt').
+    @Module({
+      imports: [ThreeEditAppModule.with({ redis: undefined })],
+      providers: [{ provide: APP_GUARD, useClass: DeviceSessionGuard }],
+    })
+    class UpgradingAppModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [UpgradingAppModule] }).compile();
+    app = await startTestApp(moduleRef);
+  });
+
+  afterAll(() => app?.close());
+
+  it('still refuses a logged-out device on every route: a guard that saw no user decided nothing', async () => {
+    const laptop = await login(app);
+    const phone = await login(app);
+    await post(app, `/devices/${laptop.deviceId}/logout`, phone.access).expect(200);
+
+    for (const path of ['/me', '/orders']) {
+      const refused = await get(app, path, laptop.access).expect(401);
+      expect(refused.body.message).toBe(LOGGED_OUT);
+    }
+    await get(app, '/me', phone.access).expect(200);
+  });
+});
+
 describe.runIf(Boolean(REDIS_URL))(`two instances of the three-edit app sharing ${TEST_DB} and Redis`, () => {
   const sqliteFile = join(tmpdir(), `device-tracker-three-edits-${randomUUID()}.sqlite`);
   /** One database both instances reach: on SQLite a file, since an in-memory database is one connection's. */

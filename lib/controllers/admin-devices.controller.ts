@@ -22,7 +22,7 @@ import { DEFAULTS } from '../device-tracker.defaults.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { toAdminDeviceView, type AdminDevicesPage, type AdminDeviceView } from '../views/device-view.js';
 import { DeviceService } from '../device.service.js';
-import { OwnEndpointsSessionGuard } from '../guards/own-endpoints-session.guard.js';
+import { DeviceSessionGuard } from '../guards/device-session.guard.js';
 import { DeviceTrackerAdminGuard } from '../guards/device-tracker-admin.guard.js';
 import { DeviceTrackerAuthGuard } from '../guards/device-tracker-auth.guard.js';
 import { StoreUnavailableInterceptor } from '../interceptors/store-unavailable.interceptor.js';
@@ -64,7 +64,8 @@ const FILTER = { optional: true };
  * device is logged out loses access at once), then the host's `admin.guard`.
  */
 @Controller(DEFAULTS.adminPath)
-@UseGuards(DeviceTrackerAuthGuard, OwnEndpointsSessionGuard, DeviceTrackerAdminGuard)
+// The strict guard, not the user endpoints' one: no admin powers for a token whose session cannot be checked.
+@UseGuards(DeviceTrackerAuthGuard, DeviceSessionGuard, DeviceTrackerAdminGuard)
 @UseInterceptors(StoreUnavailableInterceptor)
 @ApiTags('devices (admin)')
 @ApiBearerAuth()

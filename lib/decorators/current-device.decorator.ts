@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext, InternalServerErrorException, Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../device-tracker.constants.js';
-import { getDeviceSession, isSessionChecked } from '../http/device-session.js';
+import { getDeviceSession, isSessionLookedAt } from '../http/device-session.js';
 
 /** What `@CurrentDevice()` answers where the module never looks: the handler would otherwise read `undefined`. */
 const MISPLACED =
@@ -25,7 +25,7 @@ export const CurrentDevice = createParamDecorator((_data: unknown, context: Exec
   if (!request) return undefined;
   const session = getDeviceSession(request);
   // Without a user (a public route) no device can be known: that is an answer, not a misplaced decorator.
-  if (session || isSessionChecked(request) || request.user === undefined || request.user === null) return session;
+  if (session || isSessionLookedAt(request) || request.user === undefined || request.user === null) return session;
   new Logger(LOGGER_CONTEXT).error(MISPLACED);
   throw new InternalServerErrorException(MISPLACED);
 });

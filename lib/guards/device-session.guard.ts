@@ -18,8 +18,14 @@ import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js'
 import { routeMetadata } from '../decorators/route-metadata.js';
 import { afterResponse, type FinishingResponse } from '../http/after-response.js';
 import { recordedIp } from '../http/client-ip.js';
-import { claimedSessionId } from '../http/device-id.js';
-import { markSessionChecked, type SessionRef, setDeviceSession, withClaims } from '../http/device-session.js';
+import { claimedSessionId } from '../http/session-claim.js';
+import {
+  markSessionChecked,
+  markSessionLookedAt,
+  type SessionRef,
+  setDeviceSession,
+  withClaims,
+} from '../http/device-session.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 import { TrackingRetrier } from '../login/tracking-retrier.js';
 import { LastSeenRecorder } from '../sessions/last-seen-recorder.js';
@@ -58,10 +64,14 @@ export class DeviceSessionGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<DeviceRequest>();
     // Whatever follows, the module looked: @CurrentDevice() answers undefined here rather than calling it misplaced.
-    markSessionChecked(request);
-    if (this.shouldSkip(context)) return true;
+    markSessionLookedAt(request);
+    if (this.shouldSkip(context)) {
+      markSessionChecked(request);
+      return true;
+    }
     // Not authenticated: that is for the authentication guard to judge, not this one.
     if (request.user === undefined || request.user === null) return true;
+    markSessionChecked(request);
     const userId = this.getUserId(request);
     if (userId === undefined) throw new UnauthorizedException('The authenticated user has no id');
 
@@ -85,8 +95,10 @@ export class DeviceSessionGuard implements CanActivate {
     }
     setDeviceSession(request, withClaims(session, this.options.sessionClaim));
     const response = http.getResponse<FinishingResponse>();
-    this.lastSeen.record(session.deviceId, recordedIp(request, this.options.storeIpAddress), (write) =>
-      afterResponse(response, write),
+    this.lastSeen.record(
+      session.deviceId,
+      () => recordedIp(request, this.options.storeIpAddress),
+      (write) => afterResponse(response, write),
     );
     return true;
   }

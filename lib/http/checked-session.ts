@@ -1,5 +1,5 @@
 import { ServiceUnavailableException } from '@nestjs/common';
-import { claimedSessionId } from './device-id.js';
+import { claimedSessionId } from './session-claim.js';
 import { getDeviceSession } from './device-session.js';
 import { SESSION_CHECK_UNAVAILABLE } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';

@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  claimedSessionId,
-  currentDeviceId,
-  presentedDeviceId,
-  writeDeviceId,
-  type DeviceResponse,
-} from './device-id.js';
+import { currentDeviceId, presentedDeviceId, writeDeviceId, type DeviceResponse } from './device-id.js';
 import { setDeviceSession, withClaims } from './device-session.js';
+import { claimedSessionId } from './session-claim.js';
 import { normaliseDeviceId } from '../values/device-id.js';
 import { resolveDeviceTrackerOptions } from '../device-tracker.options.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
@@ -241,6 +236,43 @@ describe('claimedSessionId', () => {
     req.sessionID = 'express-session-id';
     expect(claimedSessionId(req, defaults)).toBeUndefined();
     expect(claimedSessionId(req, resolveDeviceTrackerOptions({ sessionStore }))).toBe('express-session-id');
+  });
+
+  describe('from the bearer token, when the strategy does not pass the claim on', () => {
+    const jwt = (payload: object) =>
+      ['{"alg":"HS256"}', JSON.stringify(payload)].map((part) => Buffer.from(part).toString('base64url')).join('.') +
+      '.signature';
+    const withHeader = (authorization: string) => ({ ...request({ user: { id: 'u1' } }), headers: { authorization } });
+
+    it('reads the claim of a bearer token, under the configured name', () => {
+      expect(claimedSessionId(withHeader(`Bearer ${jwt({ sid: 'abc' })}`), defaults)).toBe('abc');
+      const renamed = resolveDeviceTrackerOptions({ sessionClaim: 'device_session' });
+      expect(claimedSessionId(withHeader(`Bearer ${jwt({ device_session: 'abc' })}`), renamed)).toBe('abc');
+    });
+
+    // passport-jwt extracts the token from these too: a logged-out token must not pass for one without a claim.
+    it.each([
+      ['a lower-case scheme', (token: string) => `bearer ${token}`],
+      ['blanks before the scheme', (token: string) => `  Bearer ${token}`],
+      ['a word after the token', (token: string) => `Bearer ${token} x`],
+      ['a tab between scheme and token', (token: string) => `Bearer\t${token}`],
+    ])('reads the header as passport-jwt does, with %s', (_label, header) => {
+      expect(claimedSessionId(withHeader(header(jwt({ sid: 'abc' }))), defaults)).toBe('abc');
+    });
+
+    it('ignores other schemes, tokens without the claim and claims that are no session id', () => {
+      expect(claimedSessionId(withHeader(`Basic ${jwt({ sid: 'abc' })}`), defaults)).toBeUndefined();
+      expect(claimedSessionId(withHeader(`Bearer ${jwt({ sub: 'u1' })}`), defaults)).toBeUndefined();
+      expect(claimedSessionId(withHeader(`Bearer ${jwt({ sid: 42 })}`), defaults)).toBeUndefined();
+      expect(claimedSessionId(withHeader('Bearer not-a-jwt'), defaults)).toBeUndefined();
+    });
+
+    it("prefers request.user's claim, then the request's own session, to the bearer token", () => {
+      const req = withHeader(`Bearer ${jwt({ sid: 'from-token' })}`);
+      expect(claimedSessionId({ ...req, user: { sid: 'from-user' } }, defaults)).toBe('from-user');
+      const sessions = resolveDeviceTrackerOptions({ sessionStore });
+      expect(claimedSessionId({ ...req, sessionID: 'express-session-id' }, sessions)).toBe('express-session-id');
+    });
   });
 
   it("falls back to @fastify/session's id the same way", () => {

@@ -4,7 +4,6 @@ import { getDeviceSession } from './device-session.js';
 import { requestSessionId } from './request-session.js';
 import { SESSION_ID_MAX_LENGTH } from '../device-tracker.constants.js';
 import { normaliseDeviceId } from '../values/device-id.js';
-import { jwtStringClaim } from '../values/jwt-claims.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 
 /** The response methods used to hand the device id back; Express and Fastify responses both have one of them. */
@@ -38,28 +37,6 @@ export function presentedDeviceId(request: DeviceRequest, options: ResolvedDevic
  */
 export function currentDeviceId(request: DeviceRequest, options: ResolvedDeviceTrackerOptions): string | undefined {
   return getDeviceSession(request)?.deviceId ?? presentedDeviceId(request, options);
-}
-
-/**
- * The session an authenticated request claims: the session claim of `request.user` (signed into its token by the
- * host), else that claim of the bearer token itself, for strategies whose `validate()` does not pass it on, else,
- * when the app uses express-session, its session id.
- *
- * The bearer token is read without checking its signature: the request was authenticated before this is asked, and a
- * session id counts only as one of this user's live sessions, which a forged token cannot name without holding it.
- */
-export function claimedSessionId(request: DeviceRequest, options: ResolvedDeviceTrackerOptions): string | undefined {
-  const claim =
-    (request.user as Record<string, unknown> | undefined)?.[options.sessionClaim] ??
-    bearerTokenClaim(request, options.sessionClaim);
-  if (typeof claim === 'string' && claim.length > 0 && claim.length <= SESSION_ID_MAX_LENGTH) return claim;
-  return requestSessionId(request, options);
-}
-
-function bearerTokenClaim(request: DeviceRequest, name: string): string | undefined {
-  const header = request.headers.authorization;
-  const token = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
-  return token ? jwtStringClaim(token, name) : undefined;
 }
 
 function isSecure(request: DeviceRequest): boolean {

@@ -28,9 +28,10 @@ export function withClaims(ref: SessionRef, sessionClaim: string): DeviceSession
 }
 
 const DEVICE_SESSION = Symbol('device-tracker:device-session');
+const SESSION_LOOKED_AT = Symbol('device-tracker:session-looked-at');
 const SESSION_CHECKED = Symbol('device-tracker:session-checked');
 
-type Marked = { [DEVICE_SESSION]?: DeviceSession; [SESSION_CHECKED]?: true };
+type Marked = { [DEVICE_SESSION]?: DeviceSession; [SESSION_LOOKED_AT]?: true; [SESSION_CHECKED]?: true };
 
 /** Remembers on the request the session the interceptor reserved or the guard verified. */
 export function setDeviceSession(request: object, session: DeviceSession): void {
@@ -46,7 +47,20 @@ export function getDeviceSession(request: object): DeviceSession | undefined {
  * Notes that one of the module's enhancers looked at the request, found a session or not: `@CurrentDevice()` then
  * answers `undefined` for "no device" rather than telling the host it is used where the module never runs.
  */
+export function markSessionLookedAt(request: object): void {
+  (request as Marked)[SESSION_LOOKED_AT] = true;
+}
+
+export function isSessionLookedAt(request: object): boolean {
+  return (request as Marked)[SESSION_LOOKED_AT] === true;
+}
+
+/**
+ * Notes that the session check is decided for this request: verified, let through without a session, or exempt.
+ * Not before the user is known: a guard that ran before authentication decided nothing.
+ */
 export function markSessionChecked(request: object): void {
+  markSessionLookedAt(request);
   (request as Marked)[SESSION_CHECKED] = true;
 }
 

@@ -1,4 +1,11 @@
-import { type CallHandler, type ExecutionContext, Inject, Injectable, type NestInterceptor } from '@nestjs/common';
+import {
+  type CallHandler,
+  type ExecutionContext,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { defer, mergeMap, type Observable } from 'rxjs';
 import { DEVICE_TRACKER_OPTIONS, TRACK_DEVICE_METADATA, TRACK_REFRESH_METADATA } from '../device-tracker.constants.js';
@@ -25,7 +32,10 @@ export class SessionCheckInterceptor implements NestInterceptor {
     if (isSessionChecked(context.switchToHttp().getRequest<object>()) || this.issuesTokens(context)) {
       return next.handle();
     }
-    return defer(() => this.guard.canActivate(context)).pipe(mergeMap(() => next.handle()));
+    return defer(async () => {
+      // A subclass may answer false where the base throws: refuse as Nest refuses for a guard.
+      if (!(await this.guard.canActivate(context))) throw new ForbiddenException('Forbidden resource');
+    }).pipe(mergeMap(() => next.handle()));
   }
 
   private issuesTokens(context: ExecutionContext): boolean {

@@ -8,28 +8,20 @@ import {
   Logger,
   type NestInterceptor,
   ServiceUnavailableException,
-  UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { defer, mergeMap, type Observable } from 'rxjs';
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT, TRACK_REFRESH_METADATA } from '../device-tracker.constants.js';
-import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { defaultRefreshToken, type ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { routeMetadata } from '../decorators/route-metadata.js';
 import { readClientInfo } from '../http/client-info.js';
 import { setDeviceSession, withClaims } from '../http/device-session.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 import type { TrackRefreshOptions } from '../interfaces/track-refresh-options.interface.js';
-import { RefreshRotationService } from '../refresh/refresh-rotation.service.js';
+import { refreshRefused, RefreshRotationService } from '../refresh/refresh-rotation.service.js';
 
-/** The same answer for every refresh token the module refuses before the handler: it tells a client nothing. */
-const refused = () => new UnauthorizedException('Refresh token has been revoked or already used');
-
-/** The request body's `refresh_token` or `refreshToken`, when it is a non-empty string. */
-function presentedToken(request: DeviceRequest & { body?: unknown }): string | undefined {
-  const body = request.body as Record<string, unknown> | undefined;
-  const token = body?.refresh_token ?? body?.refreshToken;
-  return typeof token === 'string' && token.length > 0 ? token : undefined;
-}
+/** The request body's `refresh_token` or `refreshToken`: read as the login result's is read. */
+const presentedToken = (request: DeviceRequest & { body?: unknown }) => defaultRefreshToken(request.body);
 
 /**
  * Registered app-wide by the module; acts only on routes marked with `@TrackRefresh()`. Before the handler it finds
@@ -47,6 +39,17 @@ export class TrackRefreshInterceptor implements NestInterceptor {
     @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
   ) {}
 
+  /** A database error becomes a 503 the client can retry, as on the module's own endpoints. */
+  private async unlessStoreFails<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof HttpException) throw error;
+      this.logger.error(`Could not check a refresh token: ${(error as Error).message}`);
+      throw new ServiceUnavailableException('Cannot refresh right now; try again shortly');
+    }
+  }
+
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const route = routeMetadata<TrackRefreshOptions>(this.reflector, TRACK_REFRESH_METADATA, context);
@@ -58,8 +61,8 @@ export class TrackRefreshInterceptor implements NestInterceptor {
       if (presented === undefined) {
         throw new BadRequestException('No refresh token in the request: send it as refresh_token in the body');
       }
-      const session = await this.refresh.sessionOf(presented);
-      if (!session) throw refused();
+      const session = await this.unlessStoreFails(() => this.refresh.sessionOf(presented));
+      if (!session) throw refreshRefused();
       setDeviceSession(request, withClaims(session, this.options.sessionClaim));
       return presented;
     }).pipe(
@@ -67,17 +70,13 @@ export class TrackRefreshInterceptor implements NestInterceptor {
         next.handle().pipe(
           mergeMap(async (result) => {
             const issued = (route.getRefreshToken ?? this.options.getRefreshToken)(result);
-            if (!issued) {
-              this.logger.warn('No refresh token found in the refresh result; the device was not rotated');
+            if (issued) {
+              await this.unlessStoreFails(() => this.refresh.rotate(old, issued, client));
               return result;
             }
-            try {
-              await this.refresh.rotate(old, issued, client);
-            } catch (error) {
-              if (error instanceof HttpException) throw error;
-              this.logger.error(`Could not rotate a refresh token: ${(error as Error).message}`);
-              throw new ServiceUnavailableException('Cannot refresh right now; try again shortly');
-            }
+            // No new refresh token, so no rotation to catch a replayed one: only the current token may refresh.
+            this.logger.warn('No refresh token found in the refresh result: the device was not rotated');
+            if (!(await this.unlessStoreFails(() => this.refresh.isActive(old)))) throw refreshRefused();
             return result;
           }),
         ),

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { type DataSource, Migration, MigrationExecutor } from 'typeorm';
 // Not in TypeORM's index: the builder a DataSource uses for its own entities, here for one more.
 import { ConnectionMetadataBuilder } from 'typeorm/connection/ConnectionMetadataBuilder.js';
-import { LOGGER_CONTEXT } from '../device-tracker.constants.js';
+import { DEVICES_TABLE, LOGGER_CONTEXT } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { Device } from './device.entity.js';
 import { DEVICE_TRACKER_MIGRATIONS } from './migrations/index.js';
@@ -19,12 +19,8 @@ const OUR_MIGRATIONS = new Set(DEVICE_TRACKER_MIGRATIONS.map((migration) => migr
 class DeviceTrackerMigrationExecutor extends MigrationExecutor {
   constructor(dataSource: DataSource) {
     super(dataSource);
-    const { schema } = dataSource.driver.options as { schema?: string };
     // TypeORM reads both from the DataSource's options and keeps them private: set them as it would.
-    Object.assign(this, {
-      migrationsTableName: MIGRATIONS_TABLE,
-      migrationsTable: dataSource.driver.buildTableName(MIGRATIONS_TABLE, schema, dataSource.driver.database),
-    });
+    Object.assign(this, { migrationsTableName: MIGRATIONS_TABLE, migrationsTable: this.qualified(MIGRATIONS_TABLE) });
   }
 
   /**
@@ -33,18 +29,34 @@ class DeviceTrackerMigrationExecutor extends MigrationExecutor {
    */
   async adoptRunsOf(hostTableName: string): Promise<void> {
     await this.withQueryRunner(async (queryRunner) => {
-      if ((await queryRunner.hasTable(MIGRATIONS_TABLE)) || !(await queryRunner.hasTable(hostTableName))) return;
-      const hostRuns: { name: string }[] = await queryRunner.manager
-        .createQueryBuilder()
-        .select('runs.name', 'name')
-        .from(hostTableName, 'runs')
-        .getRawMany();
+      if (await queryRunner.hasTable(this.qualified(MIGRATIONS_TABLE))) return;
+      const hostTable = this.qualified(hostTableName);
+      const hostRuns: { name: string }[] = (await queryRunner.hasTable(hostTable))
+        ? await queryRunner.manager
+            .createQueryBuilder()
+            .select('runs.name', 'name')
+            .from(hostTable, 'runs')
+            .getRawMany()
+        : [];
       const ran = new Set(hostRuns.map((run) => run.name));
-      await this.createMigrationsTableIfNotExist(queryRunner);
-      for (const migration of this.getMigrations().filter((m) => ran.has(m.name))) {
-        await this.insertExecutedMigration(queryRunner, migration);
+      const adopted = this.getMigrations().filter((migration) => ran.has(migration.name));
+      if (adopted.length === 0 && (await queryRunner.hasTable(this.qualified(DEVICES_TABLE)))) {
+        // Made some other way (a CLI DataSource, another migrations table): running the first migration would fail.
+        throw new Error(
+          `DeviceTrackerModule: the table ${DEVICES_TABLE} exists but no run of its migrations is recorded in ` +
+            `${hostTableName} or ${MIGRATIONS_TABLE}: ` +
+            'set runMigrations: false if you run DEVICE_TRACKER_MIGRATIONS yourself',
+        );
       }
+      await this.createMigrationsTableIfNotExist(queryRunner);
+      for (const migration of adopted) await this.insertExecutedMigration(queryRunner, migration);
     });
+  }
+
+  /** `table` as the executor names its own: in the connection's schema and database. */
+  private qualified(table: string): string {
+    const { schema } = this.dataSource.driver.options as { schema?: string };
+    return this.dataSource.driver.buildTableName(table, schema, this.dataSource.driver.database);
   }
 
   protected override getMigrations(): Migration[] {

@@ -42,7 +42,8 @@ export type DeviceChanges = QueryDeepPartialEntity<Device>;
 const NEWEST_FIRST = { lastSeenAt: 'DESC', createdAt: 'DESC', id: 'ASC' } as const;
 
 /**
- * The devices table. The only code that calls TypeORM: every other class asks in plain values and gets rows back.
+ * The devices table's rows. The only code that reads or writes them: every other class asks in plain values and gets
+ * rows back (the schema is device-table.ts's).
  * Conditional updates answer how many rows they changed, which is how the callers close their races.
  */
 @Injectable()
@@ -155,7 +156,10 @@ export class DeviceStore {
   }
 
   /** Up to `limit` devices the cut-offs make prunable. */
-  prunable({ unseenBefore, loggedOutBefore }: PruneCutoffs, limit: number): Promise<SessionRow[]> {
+  prunable(
+    { unseenBefore, loggedOutBefore }: PruneCutoffs,
+    limit: number,
+  ): Promise<Pick<Device, 'id' | 'sessionId' | 'isActive'>[]> {
     return this.devices.find({
       select: { id: true, sessionId: true, isActive: true },
       where: this.prunableWhere(unseenBefore, loggedOutBefore),
@@ -165,8 +169,8 @@ export class DeviceStore {
 
   /**
    * Deletes those of `ids` the cut-offs still make prunable (a login may have brought one back since it was read)
-   * and answers how many rows it deleted and which of `ids` are left. One statement: two deletes of the same rows on two connections deadlock
-   * each other on InnoDB.
+   * and answers how many rows it deleted and which of `ids` are left. One statement: two deletes of the same rows on
+   * two connections deadlock each other on InnoDB.
    */
   async deletePrunable(
     ids: string[],

@@ -13,7 +13,7 @@ describe('ParsePageParamPipe', () => {
     expect(await limit.transform('007')).toBe(7);
   });
 
-  it.each<unknown>(['0', '101', '-1', '1.5', '1e1', '0x10', ' 1', '', 'abc', ['1', '2']])(
+  it.each<unknown>(['0', '101', '-1', '-0', '1.5', '1e1', '0x10', ' 1', '', 'abc', ['1', '2']])(
     'refuses %j',
     async (value) => {
       await expect(limit.transform(value)).rejects.toThrow(refusal);

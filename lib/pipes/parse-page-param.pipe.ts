@@ -20,7 +20,8 @@ export class ParsePageParamPipe extends ParseIntPipe {
     if (value === undefined) return this.fallback;
     // Never null here: ParseIntPipe passes nothing through unparsed unless it is `optional`.
     const number = (await super.transform(value as string, { type: 'query' })) as number;
-    if (number < this.min || number > this.max) throw this.exceptionFactory('out of range');
+    // `-0` reads as a number in range; no one writes it for zero.
+    if (number < this.min || number > this.max || Object.is(number, -0)) throw this.exceptionFactory('out of range');
     return number;
   }
 }

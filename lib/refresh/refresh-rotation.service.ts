@@ -11,10 +11,11 @@ import { type DeviceChanges, DeviceStore } from '../persistence/device.store.js'
 import { LogoutService } from '../revocation/logout.service.js';
 import { normaliseUserAgent } from '../user-agent/user-agent.js';
 import { toDeviceSnapshot } from '../views/device-view.js';
-import { refreshTokenClaim, refreshTokenId, tryRefreshTokenId } from './refresh-token-id.js';
+import { jwtStringClaim } from '../values/jwt-claims.js';
+import { refreshTokenId, tryRefreshTokenId } from './refresh-token-id.js';
 
 /** One answer for every refused refresh: it tells a client nothing about why. */
-const refreshRefused = () => new UnauthorizedException('Refresh token has been revoked or already used');
+export const refreshRefused = () => new UnauthorizedException('Refresh token has been revoked or already used');
 
 /** Refresh token rotation with reuse detection (RFC 9700 §4.14). */
 @Injectable()
@@ -118,7 +119,7 @@ export class RefreshRotationService {
 
   /** The device of the session a signed refresh token names, so reuse of a token older than the last one is caught. */
   private async deviceOfSession(token: string): Promise<Device | null> {
-    const sessionId = refreshTokenClaim(token, this.options.sessionClaim);
+    const sessionId = jwtStringClaim(token, this.options.sessionClaim);
     if (!sessionId) return null;
     const device = await this.store.findBySession(sessionId);
     return device?.sessionId === sessionId ? device : null;

@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { describe, expect, it } from 'vitest';
-import { refreshTokenClaim, refreshTokenId } from './refresh-token-id.js';
+import { jwtStringClaim } from '../values/jwt-claims.js';
+import { refreshTokenId } from './refresh-token-id.js';
 
 const jwt = new JwtService({ secret: 'refresh-token-id-spec-secret' });
 
@@ -131,40 +132,40 @@ describe('refreshTokenId', () => {
   });
 });
 
-describe('refreshTokenClaim', () => {
+describe('jwtStringClaim', () => {
   describe('with a token shaped like a JWT', () => {
     it('reads a string claim, such as the session the token was signed with', () => {
       const sid = randomUUID();
       const token = jwt.sign({ sub: 42, sid }, { jwtid: randomUUID() });
-      expect(refreshTokenClaim(token, 'sid')).toBe(sid);
-      expect(refreshTokenClaim(token, 'jti')).toEqual(expect.any(String));
+      expect(jwtStringClaim(token, 'sid')).toBe(sid);
+      expect(jwtStringClaim(token, 'jti')).toEqual(expect.any(String));
     });
 
     it('reads whichever claim is asked for', () => {
       const token = jwt.sign({ sid: 'session-1', session_id: 'session-2' });
-      expect(refreshTokenClaim(token, 'sid')).toBe('session-1');
-      expect(refreshTokenClaim(token, 'session_id')).toBe('session-2');
+      expect(jwtStringClaim(token, 'sid')).toBe('session-1');
+      expect(jwtStringClaim(token, 'session_id')).toBe('session-2');
     });
 
     it('does not check the signature', () => {
       const forged = jwt.sign({ sid: 'session-1' }, { secret: 'another-secret' });
-      expect(refreshTokenClaim(forged, 'sid')).toBe('session-1');
-      expect(refreshTokenClaim(fakeJwt(JSON.stringify({ sid: 'unsigned' }), ''), 'sid')).toBe('unsigned');
+      expect(jwtStringClaim(forged, 'sid')).toBe('session-1');
+      expect(jwtStringClaim(fakeJwt(JSON.stringify({ sid: 'unsigned' }), ''), 'sid')).toBe('unsigned');
     });
 
     it('trims whitespace around the token', () => {
-      expect(refreshTokenClaim(`  ${jwt.sign({ sid: 'trimmed' })}\n`, 'sid')).toBe('trimmed');
+      expect(jwtStringClaim(`  ${jwt.sign({ sid: 'trimmed' })}\n`, 'sid')).toBe('trimmed');
     });
 
     it('returns undefined for a claim the token does not carry', () => {
-      expect(refreshTokenClaim(jwt.sign({ sub: 1 }), 'sid')).toBeUndefined();
+      expect(jwtStringClaim(jwt.sign({ sub: 1 }), 'sid')).toBeUndefined();
     });
 
     it('does not read inherited properties as claims', () => {
       const token = fakeJwt(JSON.stringify({ sub: 1 }));
-      expect(refreshTokenClaim(token, 'constructor')).toBeUndefined();
-      expect(refreshTokenClaim(token, 'toString')).toBeUndefined();
-      expect(refreshTokenClaim(token, '__proto__')).toBeUndefined();
+      expect(jwtStringClaim(token, 'constructor')).toBeUndefined();
+      expect(jwtStringClaim(token, 'toString')).toBeUndefined();
+      expect(jwtStringClaim(token, '__proto__')).toBeUndefined();
     });
 
     it.each([
@@ -175,7 +176,7 @@ describe('refreshTokenClaim', () => {
       ['an object', { id: 's' }],
       ['an array', ['s']],
     ])('returns undefined for a claim that is %s', (_label, sid) => {
-      expect(refreshTokenClaim(fakeJwt(JSON.stringify({ sid })), 'sid')).toBeUndefined();
+      expect(jwtStringClaim(fakeJwt(JSON.stringify({ sid })), 'sid')).toBeUndefined();
     });
   });
 
@@ -188,7 +189,7 @@ describe('refreshTokenClaim', () => {
       ['an empty string', ''],
       ['whitespace', '   '],
     ])('returns undefined for %s', (_label, value) => {
-      expect(refreshTokenClaim(value, 'sid')).toBeUndefined();
+      expect(jwtStringClaim(value, 'sid')).toBeUndefined();
     });
 
     it.each([
@@ -199,8 +200,8 @@ describe('refreshTokenClaim', () => {
       ['a JSON array', fakeJwt('["sid"]')],
       ['a JSON number', fakeJwt('12')],
     ])('returns undefined, without throwing, for a JWT-shaped value whose payload is %s', (_label, token) => {
-      expect(() => refreshTokenClaim(token, 'sid')).not.toThrow();
-      expect(refreshTokenClaim(token, 'sid')).toBeUndefined();
+      expect(() => jwtStringClaim(token, 'sid')).not.toThrow();
+      expect(jwtStringClaim(token, 'sid')).toBeUndefined();
     });
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { jwtClaims, jwtStringClaim } from '../values/jwt-claims.js';
+import { jwtClaims } from '../values/jwt-claims.js';
 
 function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
@@ -17,11 +17,6 @@ export function refreshTokenId(tokenOrJti: string): string {
   if (!value) throw new Error('Refresh token is empty');
   const jti = jwtClaims(value)?.jti;
   return sha256(typeof jti === 'string' && jti ? jti : value);
-}
-
-/** The string claim `name` of a refresh token shaped like a JWT, e.g. its session; `undefined` otherwise. */
-export function refreshTokenClaim(token: string, name: string): string | undefined {
-  return jwtStringClaim(token, name);
 }
 
 /** {@link refreshTokenId}, or `undefined` when the token cannot be read: it is then not one of ours. */

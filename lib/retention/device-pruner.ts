@@ -14,8 +14,9 @@ import { PruneService } from './prune.service.js';
 export const PRUNE_INTERVAL_NAME = 'device-tracker:prune';
 
 /**
- * Runs `PruneService.prune()` (what `DeviceService.prune()` calls) on the `prune` schedule of the options, through `@nestjs/schedule` (an optional peer
- * dependency), so the interval is listed in the host's `SchedulerRegistry` and stopped with the app.
+ * Runs `PruneService.prune()` (what `DeviceService.prune()` calls) on the `prune` schedule of the options, through
+ * `@nestjs/schedule` (an optional peer dependency), so the interval is listed in the host's `SchedulerRegistry` and
+ * stopped with the app.
  */
 @Injectable()
 export class DevicePruner implements OnApplicationBootstrap, BeforeApplicationShutdown {

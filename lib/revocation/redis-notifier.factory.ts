@@ -1,14 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../device-tracker.constants.js';
 import type { RedisOptions } from '../interfaces/device-tracker-options.interface.js';
-import { type RedisConnection, RedisRevocationNotifier } from './redis-revocation-notifier.js';
+import { isRedisConnection, type RedisConnection, RedisRevocationNotifier } from './redis-revocation-notifier.js';
 
 /** The `redis` option as one shape: a URL, a client, or both spelled out. */
 function normalise(redis: string | RedisConnection | RedisOptions): RedisOptions {
   if (typeof redis === 'string') return { url: redis };
-  return 'publish' in redis && typeof redis.publish === 'function'
-    ? { client: redis as RedisConnection }
-    : (redis as RedisOptions);
+  return isRedisConnection(redis) ? { client: redis } : redis;
 }
 
 /** An ioredis client for `url`, loaded lazily: ioredis is an optional peer dependency. */

@@ -4,6 +4,7 @@ import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from '../device-tracker.consta
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { type Clock, DeviceTrackerClock } from '../interfaces/clock.interface.js';
 import { DeviceStore } from '../persistence/device.store.js';
+import { lifetimesOn } from './lru-clock.js';
 
 /**
  * Records when a device was last seen, and from where, on every authenticated request, while writing at most once
@@ -24,18 +25,22 @@ export class LastSeenRecorder {
     this.lastWrites =
       interval === false
         ? undefined
-        : new LRUCache({ max: options.sessionCacheSize || 1, ttl: interval, perf: clock, ttlResolution: 0 });
+        : new LRUCache({ max: options.sessionCacheSize || 1, ttl: interval, ...lifetimesOn(clock) });
   }
 
-  /** Notes that the device made a request from `ipAddress`; `defer` runs the write, when one is due. */
-  record(deviceId: string, ipAddress: string | null, defer: (write: () => void) => void = setImmediate): void {
+  /**
+   * Notes that the device made a request from the address `ipAddress` gives (asked only when a write is due: most
+   * requests need none); `defer` runs the write.
+   */
+  record(deviceId: string, ipAddress: () => string | null, defer: (write: () => void) => void = setImmediate): void {
     const interval = this.options.lastSeenInterval;
     if (interval === false || this.lastWrites?.has(deviceId)) return;
+    const address = ipAddress();
     const now = this.clock.now();
     this.lastWrites?.set(deviceId, now);
     defer(() => {
       this.store
-        .recordSeen(deviceId, ipAddress, new Date(now), new Date(now - interval))
+        .recordSeen(deviceId, address, new Date(now), new Date(now - interval))
         .catch((error: Error) =>
           this.logger.warn(`Could not record when device ${deviceId} was last seen: ${error.message}`),
         );

@@ -4,6 +4,7 @@ import { DEVICE_TRACKER_OPTIONS } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { type Clock, DeviceTrackerClock } from '../interfaces/clock.interface.js';
 import { type RevocationListener, RevocationNotifier } from '../interfaces/revocation-notifier.interface.js';
+import { lifetimesOn } from './lru-clock.js';
 
 /** A session known to be active, and whose it is. */
 export interface CachedSession {
@@ -26,8 +27,7 @@ export class SessionCache implements RevocationListener, OnModuleInit, OnModuleD
     @Inject(RevocationNotifier) private readonly notifier: RevocationNotifier,
     @Inject(DeviceTrackerClock) clock: Clock,
   ) {
-    // ttlResolution 0: read the clock on every check rather than a reading kept for a millisecond of real time.
-    const lifetimes = { max: Math.max(options.sessionCacheSize, 1), perf: clock, ttlResolution: 0 };
+    const lifetimes = { max: Math.max(options.sessionCacheSize, 1), ...lifetimesOn(clock) };
     this.active =
       options.sessionCacheTtl > 0 && options.sessionCacheSize > 0
         ? new LRUCache({ ...lifetimes, ttl: options.sessionCacheTtl })

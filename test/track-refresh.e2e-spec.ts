@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { Body, Controller, HttpCode, type INestApplication, Module, Post, UseGuards } from '@nestjs/common';
+import { JwtModule, JwtService } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { Test } from '@nestjs/testing';
+import {
+  CurrentDevice,
+  type DeviceSession,
+  DeviceService,
+  DeviceTrackerModule,
+  TrackDevice,
+  TrackRefresh,
+} from 'nestjs-device-tracker';
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BodyUserGuard, FIXTURE_JWT_SECRET, FixtureJwtStrategy } from './fixtures/host-app.module.js';
+import { testTypeOrmModule, TEST_DB } from './support/database.js';
+import { LogCollector } from './support/log-collector.js';
+import { startTestApp } from './support/platform.js';
+
+/** A refresh route that hands out a new access token only: its refresh token lives until it expires. */
+@Controller()
+class NonRotatingAuthController {
+  constructor(private readonly jwt: JwtService) {}
+
+  @Post('login')
+  @HttpCode(200)
+  @UseGuards(BodyUserGuard)
+  @TrackDevice()
+  login(@Body() body: { userId: string }, @CurrentDevice() device: DeviceSession) {
+    const claims = { sub: body.userId, ...device.claims };
+    return { access_token: this.jwt.sign(claims), refresh_token: this.jwt.sign(claims, { jwtid: randomUUID() }) };
+  }
+
+  @Post('refresh')
+  @HttpCode(200)
+  @TrackRefresh()
+  refresh(@Body('refresh_token') token: string, @CurrentDevice() device: DeviceSession) {
+    const { sub } = this.jwt.verify<{ sub: string }>(token);
+    return { access_token: this.jwt.sign({ sub, ...device.claims }) };
+  }
+}
+
+@Module({
+  imports: [
+    testTypeOrmModule(),
+    PassportModule,
+    JwtModule.register({ secret: FIXTURE_JWT_SECRET }),
+    DeviceTrackerModule.forRoot({ refreshReuseGrace: 0 }),
+  ],
+  controllers: [NonRotatingAuthController],
+  providers: [FixtureJwtStrategy],
+})
+class NonRotatingAppModule {}
+
+describe(`@TrackRefresh() on a refresh route that does not rotate (${TEST_DB})`, () => {
+  const logs = new LogCollector();
+  let app: INestApplication;
+  const http = () => request(app.getHttpServer());
+  const refresh = (token: string) => http().post('/refresh').send({ refresh_token: token });
+
+  async function login(): Promise<{ access: string; refresh: string; deviceId: string }> {
+    const { body, headers } = await http().post('/login').send({ userId: 'alice' }).expect(200);
+    return { access: body.access_token, refresh: body.refresh_token, deviceId: headers['x-device-id'] };
+  }
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [NonRotatingAppModule] }).compile();
+    app = await startTestApp(moduleRef, { logger: logs });
+  });
+  afterAll(() => app?.close());
+  beforeEach(() => logs.clear());
+
+  it('lets the current refresh token refresh again and again, and says that nothing rotates', async () => {
+    const alice = await login();
+    for (let i = 0; i < 3; i++) {
+      const { body } = await refresh(alice.refresh).expect(200);
+      expect(body).toEqual({ access_token: expect.any(String) });
+      await http().get('/devices').auth(body.access_token, { type: 'bearer' }).expect(200);
+    }
+    expect(logs.lines.warn).toContain(
+      '[DeviceTracker] No refresh token found in the refresh result: the device was not rotated',
+    );
+  });
+
+  it('refuses a replaced refresh token, which it cannot rotate to catch its reuse', async () => {
+    const alice = await login();
+    const replacement = app.get(JwtService).sign({ sub: 'alice' }, { jwtid: randomUUID() });
+    await app.get(DeviceService).rotateRefreshToken(alice.refresh, replacement);
+
+    const refused = await refresh(alice.refresh).expect(401);
+    expect(refused.body.message).toBe('Refresh token has been revoked or already used');
+  });
+
+  it("refuses a logged-out device's refresh token", async () => {
+    const alice = await login();
+    await http().post(`/devices/${alice.deviceId}/logout`).auth(alice.access, { type: 'bearer' }).expect(200);
+    await refresh(alice.refresh).expect(401);
+  });
+});

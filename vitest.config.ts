@@ -10,6 +10,8 @@ const e2e = (platform: Platform, groupOrder: number): TestProjectInlineConfigura
     include: ['test/**/*.e2e-spec.ts'],
     env: { PLATFORM: platform },
     setupFiles: ['reflect-metadata'],
+    // On a server (`DB`), a database of each worker's own (test/support/worker-databases.ts).
+    globalSetup: ['test/support/worker-databases.ts'],
     // Suites share one database server (and Redis channel) when DB is set: one at a time, one platform after the other.
     fileParallelism: false,
     sequence: { groupOrder },

@@ -268,9 +268,8 @@ describe(`${LOAD.title}, many at once (${TEST_DB}, ${PLATFORM})`, () => {
 
 // The database is reached through a proxy the test can cut: PostgreSQL, as `.ci/run` runs it.
 const OUTAGE = loadSize('LOAD_OUTAGE_LOGINS');
-const CUT = `the same while PostgreSQL's connection is cut (${OUTAGE.title}, ${PLATFORM})`;
 
-describe.runIf(TEST_DB === 'postgres')(CUT, () => {
+describe.runIf(TEST_DB === 'postgres')(`${OUTAGE.title} while PostgreSQL's connection is cut (${PLATFORM})`, () => {
   const OUTAGE_MS = 2000;
   let proxy: TcpProxy;
   let app: INestApplication;

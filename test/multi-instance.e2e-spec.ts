@@ -10,8 +10,11 @@ import { startSampleApp } from './support/sample-app.js';
 import { eventually } from './support/eventually.js';
 
 const REDIS_URL = process.env.REDIS_URL;
-/** A channel of this run's own, so other apps on the same Redis neither disturb nor count as subscribers. */
-const CHANNEL = process.env.REDIS_CHANNEL ?? `device-tracker-test:${process.pid}`;
+/**
+ * A channel of this run's own, so other apps on the same Redis neither disturb nor count as subscribers; and of this
+ * worker's own, as its database is: the Express and Fastify runs of this file may run at the same time.
+ */
+const CHANNEL = `${process.env.REDIS_CHANNEL ?? `device-tracker-test:${process.pid}`}:w${process.env.VITEST_POOL_ID ?? 0}`;
 
 /**
  * Two instances need one database they both reach (a server, not SQLite in memory) and Redis: `.ci/run` sets

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defaultExclude, defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import type { Platform } from './sample-app/src/http-adapter.js';
 
 /**
@@ -17,24 +17,15 @@ const WORKERS = 3;
 const LOAD_LOGINS = process.env.LOAD_LOGINS ?? '400';
 
 /**
- * Suites whose checks hold only if a burst of requests is answered within a short real interval (50 requests within
- * `lastSeenInterval: 1000`, two refreshes within a 300 ms grace period). Starved of CPU by the files running beside
- * them they fail, so they run after all the others, one file at a time, as every suite did before. They move back
- * once their sleeps become an injected clock.
+ * Every e2e suite, on one HTTP platform (`PLATFORM`, read by test/support/platform.ts), in parallel with the unit
+ * tests and the other platform. Suites that step past an interval do it on an injected clock, so a starved CPU cannot
+ * make them late.
  */
-const TIMING = ['test/last-seen.e2e-spec.ts', 'test/revocation-races.e2e-spec.ts'];
-
-/**
- * Every e2e suite, on one HTTP platform (`PLATFORM`, read by test/support/platform.ts): `e2e-<platform>`, in parallel
- * with the unit tests and the other platform, then `e2e-<platform>-timing`, the TIMING suites, alone.
- */
-const e2e = (platform: Platform, timing = false): TestProjectInlineConfiguration => ({
+const e2e = (platform: Platform): TestProjectInlineConfiguration => ({
   extends: true,
   test: {
-    name: timing ? `e2e-${platform}-timing` : `e2e-${platform}`,
-    include: timing ? TIMING : ['test/**/*.e2e-spec.ts'],
-    exclude: timing ? defaultExclude : [...defaultExclude, ...TIMING],
-    ...(timing ? { maxWorkers: 1, sequence: { groupOrder: 1 } } : {}),
+    name: `e2e-${platform}`,
+    include: ['test/**/*.e2e-spec.ts'],
     env: { PLATFORM: platform, LOAD_LOGINS },
     setupFiles: ['reflect-metadata'],
     // A worker runs its files one after another in one process, loading Nest, TypeORM and the library once rather
@@ -61,8 +52,6 @@ export default defineConfig({
       },
       e2e('express'),
       e2e('fastify'),
-      e2e('express', true),
-      e2e('fastify', true),
     ],
   },
 });

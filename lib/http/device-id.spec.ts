@@ -213,6 +213,12 @@ describe('currentDeviceId', () => {
   });
 });
 
+/** An unsigned JWT-shaped token: the claim reader never checks signatures. */
+const jwt = (payload: object) =>
+  ['{"alg":"HS256"}', JSON.stringify(payload)].map((part) => Buffer.from(part).toString('base64url')).join('.') +
+  '.signature';
+const withHeader = (authorization: string) => ({ ...request({ user: { id: 'u1' } }), headers: { authorization } });
+
 describe('claimedSessionId', () => {
   const sessionStore = { destroy: (_id: string, done: (error?: unknown) => void) => done() };
 
@@ -239,11 +245,6 @@ describe('claimedSessionId', () => {
   });
 
   describe('from the bearer token, when the strategy does not pass the claim on', () => {
-    const jwt = (payload: object) =>
-      ['{"alg":"HS256"}', JSON.stringify(payload)].map((part) => Buffer.from(part).toString('base64url')).join('.') +
-      '.signature';
-    const withHeader = (authorization: string) => ({ ...request({ user: { id: 'u1' } }), headers: { authorization } });
-
     it('reads the claim of a bearer token, under the configured name', () => {
       expect(claimedSessionId(withHeader(`Bearer ${jwt({ sid: 'abc' })}`), defaults)).toBe('abc');
       const renamed = resolveDeviceTrackerOptions({ sessionClaim: 'device_session' });

@@ -1,8 +1,6 @@
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { getDeviceSession } from './device-session.js';
-import { requestSessionId } from './request-session.js';
-import { SESSION_ID_MAX_LENGTH } from '../device-tracker.constants.js';
 import { normaliseDeviceId } from '../values/device-id.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 

@@ -15,6 +15,7 @@ import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
 import { eventually } from './support/eventually.js';
 import { startTestApp } from './support/platform.js';
+import { sidOf } from './support/token-claims.js';
 
 const dropped = () => new Error('connection terminated unexpectedly');
 
@@ -66,6 +67,26 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
     await sleep(600); // past the first retry
     expect(retrier.stats()).toMatchObject({ failed: 1, recovered: 0, abandoned: 1, pending: 0 });
     expect((await devices.findOneByOrFail({ id: deviceId })).isActive).toBe(false);
+    await listWith(waiting.body.access_token).expect(401);
+  });
+
+  it('never brings back a session a newer login of the device replaced, even when the first write did land', async () => {
+    const retrier = await start();
+    const first = await login('u1');
+    const deviceId = first.headers['x-device-id'];
+    // The write commits, then the connection drops before its answer: the login only knows it failed.
+    const update = devices.update.bind(devices);
+    vi.spyOn(devices, 'update').mockImplementationOnce(async (...args) => {
+      await update(...args);
+      throw dropped();
+    });
+    const waiting = await login('u1', deviceId);
+    const newer = await login('u1', deviceId); // the same device signs in again before the retry
+
+    expect(await eventually(() => retrier.stats().pending === 0)).toBe(true);
+    expect(retrier.stats()).toMatchObject({ failed: 1, recovered: 0, abandoned: 1 });
+    expect((await devices.findOneByOrFail({ id: deviceId })).sessionId).toBe(sidOf(newer.body.access_token));
+    await listWith(newer.body.access_token).expect(200);
     await listWith(waiting.body.access_token).expect(401);
   });
 

@@ -144,6 +144,7 @@ export class TrackDeviceInterceptor implements NestInterceptor {
         );
       }
       let device: Device;
+      const startedAt = new Date(this.clock.now());
       try {
         device = await this.logins.record(client, userId, refreshToken, session);
       } catch (error) {
@@ -151,7 +152,7 @@ export class TrackDeviceInterceptor implements NestInterceptor {
         // What the host handed over cannot be recorded (an undecodable token): no retry can help.
         if (error instanceof BadRequestException) throw error;
         await this.handleTrackingFailure(error as Error, request);
-        this.retryLater(login, userId, refreshToken, error as Error);
+        this.retryLater(login, userId, refreshToken, startedAt, error as Error);
         return;
       }
       setDeviceSession(
@@ -172,9 +173,16 @@ export class TrackDeviceInterceptor implements NestInterceptor {
    * Hands the login to the retrier. The tokens name the prepared session: once a retry has written it, they work.
    * The device id goes back only when it is one the server made: a presented one is still unchecked.
    */
-  private retryLater(login: Login, userId: string, refreshToken: string | null | undefined, error: Error): void {
+  private retryLater(
+    login: Login,
+    userId: string,
+    refreshToken: string | null | undefined,
+    startedAt: Date,
+    error: Error,
+  ): void {
     const { request, response, client, session } = login;
     const loggedInAt = new Date(this.clock.now());
+    const ours = client.requestSessionId ?? session.sessionId;
     const write = async () => {
       // Another instance may have logged the device out after this login; this one cancels its own retries.
       const current = await this.queries.findOne(userId, session.deviceId).catch((lookup: unknown) => {
@@ -183,6 +191,11 @@ export class TrackDeviceInterceptor implements NestInterceptor {
       });
       if (current?.revokedAt && current.revokedAt >= loggedInAt) {
         throw new ConflictException('The device was logged out after this login');
+      }
+      // A newer login of the device moved it to its own session while this write waited: the first attempt may even
+      // have landed before the connection dropped. Writing now would bring back a session that login ended.
+      if (current && current.sessionId !== ours && current.lastLoginAt >= startedAt) {
+        throw new ConflictException('A newer login of the device replaced this one');
       }
       return this.logins.record(client, userId, refreshToken, session);
     };

@@ -102,8 +102,9 @@ function resolveHeader(header: string | false | undefined): string | false {
 }
 
 function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {
-  if (value !== undefined && typeof value !== 'boolean')
+  if (value !== undefined && typeof value !== 'boolean') {
     invalid(`${name} must be true or false (got ${String(value)})`);
+  }
   return value ?? fallback;
 }
 

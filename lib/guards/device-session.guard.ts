@@ -114,9 +114,9 @@ export class DeviceSessionGuard implements CanActivate {
   }
 
   /**
-   * The session the request claims: by default the `sessionClaim` of `request.user`, else that claim of the bearer
-   * token (for strategies whose `validate()` drops it), else the express-session or @fastify/session id when the app
-   * tracks sessions.
+   * The session the request claims: by default the `sessionClaim` of `request.user`, else the express-session or
+   * @fastify/session id when the app tracks sessions, else that claim of the bearer token (for strategies whose
+   * `validate()` drops it).
    */
   protected getSessionId(request: DeviceRequest): string | undefined {
     return claimedSessionId(request, this.options);

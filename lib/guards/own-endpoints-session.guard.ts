@@ -4,8 +4,9 @@ import { DeviceSessionGuard } from './device-session.guard.js';
 
 /**
  * `DeviceSessionGuard` on the module's own endpoints. A token without a session claim is still the user's: unless the
- * host set `withoutSession` or `sessionCheck: 'app'`, the user's devices are listed and logged out (the current device is the one the
- * request presents), and a warning names the edit that makes those logouts end the device's access tokens at once.
+ * host set `withoutSession` or `sessionCheck: 'app'`, the user's devices are listed and logged out (the current device
+ * is the one the request presents), and a warning names the edit that makes those logouts end the device's access
+ * tokens at once.
  */
 @Injectable()
 export class OwnEndpointsSessionGuard extends DeviceSessionGuard {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TEST_DB, testDatabaseOptions } from './support/database.js';
 import { startSampleApp } from './support/sample-app.js';
 import { eventually } from './support/eventually.js';
+import { cutSubscriptions, namedRedisUrl } from './support/redis-subscriptions.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 /**
@@ -22,10 +23,14 @@ const CHANNEL = `${process.env.REDIS_CHANNEL ?? `device-tracker-test:${process.p
  */
 const runnable = Boolean(REDIS_URL) && TEST_DB !== 'sqlite';
 
+/** The name this file's instances give their Redis connections, so a test can cut theirs and no one else's. */
+const CONNECTION_NAME = CHANNEL.replaceAll(':', '-');
+const INSTANCE_REDIS_URL = REDIS_URL && namedRedisUrl(REDIS_URL, CONNECTION_NAME);
+
 /** Instance B joins the database A created, without dropping it. */
 const joinDatabase = () => ({
   database: { ...testDatabaseOptions(), dropSchema: false },
-  redisUrl: REDIS_URL,
+  redisUrl: INSTANCE_REDIS_URL,
   redisChannel: CHANNEL,
 });
 
@@ -57,7 +62,7 @@ describe.runIf(runnable)(`two instances sharing ${TEST_DB} and Redis`, () => {
   const subscribers = async () => Number((await admin.pubsub('NUMSUB', CHANNEL))[1]);
 
   beforeAll(async () => {
-    a = await startSampleApp({ redisUrl: REDIS_URL, redisChannel: CHANNEL });
+    a = await startSampleApp({ redisUrl: INSTANCE_REDIS_URL, redisChannel: CHANNEL });
     b = await startSampleApp(joinDatabase());
     admin = new Redis(REDIS_URL!);
     // Both instances listen once the channel has two subscribers.
@@ -104,9 +109,9 @@ describe.runIf(runnable)(`two instances sharing ${TEST_DB} and Redis`, () => {
     const phone = await login(a);
     await me(b, laptop.access).expect(200);
 
-    // Every subscriber loses its connection; the logout is published while they are reconnecting.
+    // Every subscriber of the file loses its connection; the logout is published while they are reconnecting.
     const listening = await subscribers();
-    await admin.client('KILL', 'TYPE', 'pubsub');
+    expect(await cutSubscriptions(admin, CONNECTION_NAME)).toBe(listening);
     await logoutOn(a, phone.access, laptop.deviceId);
     expect(await eventually(async () => (await me(b, laptop.access)).status === 401)).toBe(true);
     await me(b, phone.access).expect(200);

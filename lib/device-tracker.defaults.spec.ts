@@ -39,6 +39,8 @@ describe('DEFAULTS', () => {
     ['DeviceTrackerModuleOptions', 'whenSessionCheckFails', DEFAULTS.whenSessionCheckFails],
     ['DeviceTrackerModuleOptions', 'storeIpAddress', DEFAULTS.storeIpAddress],
     ['DeviceTrackerModuleOptions', 'userAgentCacheSize', DEFAULTS.userAgentCacheSize],
+    ['DeviceJwtOptions', 'algorithms', DEFAULTS.jwtAlgorithm],
+    ['DeviceJwtOptions', 'clockTolerance', DEFAULTS.jwtClockTolerance],
     ['DeviceIdCookieOptions', 'name', DEFAULTS.deviceIdCookie.name],
     ['DeviceIdCookieOptions', 'maxAge', DEFAULTS.deviceIdCookie.maxAge],
     ['DeviceIdCookieOptions', 'sameSite', DEFAULTS.deviceIdCookie.sameSite],

@@ -28,6 +28,8 @@ export const DEFAULTS = {
   pruneEvery: ONE_DAY_MS,
   pruneBatchSize: 500,
   userAgentCacheSize: 1000,
+  jwtAlgorithm: 'HS256',
+  jwtClockTolerance: 0,
   path: 'devices',
   adminPath: 'admin/devices',
   isGlobal: true,

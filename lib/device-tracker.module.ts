@@ -5,6 +5,7 @@ import { deviceTrackerProviders } from './device-tracker.providers.js';
 import { DeviceService } from './device.service.js';
 import { DeviceEventPublisher } from './events/device-event-publisher.js';
 import { DeviceSessionGuard } from './guards/device-session.guard.js';
+import { JWT_VERIFIER } from './jwt/jwt-verifier.js';
 import { OwnEndpointsSessionGuard } from './guards/own-endpoints-session.guard.js';
 import { DeviceTrackerAuthGuard } from './guards/device-tracker-auth.guard.js';
 import { DeviceLimitPolicy } from './login/device-limit.policy.js';
@@ -58,6 +59,7 @@ import type { DynamicModule } from '@nestjs/common';
   exports: [
     DeviceService,
     DeviceSessionGuard,
+    JWT_VERIFIER,
     SessionVerifier,
     LastSeenRecorder,
     TrackingRetrier,

@@ -77,7 +77,8 @@ function withDefaults<T extends object>(defaults: T, overrides: Partial<T> = {})
 /** RFC 9110 token: what a header or cookie name may be made of. */
 const TOKEN = /^[!#$%&'*+.^_`|~\w-]+$/;
 
-function invalid(message: string): never {
+/** Fails the start with `message`, which names the option at fault. */
+export function invalid(message: string): never {
   throw new Error(`DeviceTrackerModule: ${message}`);
 }
 

@@ -5,12 +5,14 @@ import { DEVICE_EVENT_EMITTER, DEVICE_TRACKER_OPTIONS, DEVICES_AUTH_GUARD } from
 import { MODULE_OPTIONS_TOKEN } from './device-tracker.module-definition.js';
 import { resolveDeviceTrackerOptions, type ResolvedDeviceTrackerOptions } from './device-tracker.options.js';
 import { findEventEmitter } from './events/device-event-publisher.js';
+import { DeviceJwtGuard } from './guards/device-jwt.guard.js';
 import { HostGuard } from './guards/host-guard.js';
 import { SessionCheckInterceptor } from './interceptors/session-check.interceptor.js';
 import { TrackRefreshInterceptor } from './interceptors/track-refresh.interceptor.js';
 import { DeviceTrackerClock, systemClock } from './interfaces/clock.interface.js';
 import type { DeviceTrackerModuleOptions } from './interfaces/device-tracker-options.interface.js';
 import { RevocationNotifier } from './interfaces/revocation-notifier.interface.js';
+import { JWT_VERIFIER, JwtVerifier } from './jwt/jwt-verifier.js';
 import { DEVICE_TABLE, prepareDeviceTable } from './persistence/device-table.js';
 import { InMemoryRevocationNotifier } from './revocation/in-memory-revocation-notifier.js';
 import { createRedisNotifier } from './revocation/redis-notifier.factory.js';
@@ -34,13 +36,15 @@ export const deviceTrackerProviders: Provider[] = [
     inject: [MODULE_OPTIONS_TOKEN, DEVICE_TRACKER_OPTIONS],
   },
   { provide: DeviceTrackerClock, useValue: systemClock },
+  { provide: JWT_VERIFIER, useFactory: JwtVerifier.fromOptions, inject: [MODULE_OPTIONS_TOKEN] },
   { provide: DEVICE_EVENT_EMITTER, useFactory: findEventEmitter, inject: [ModuleRef] },
   { provide: DEVICE_TABLE, useFactory: prepareDeviceTable, inject: [getDataSourceToken(), DEVICE_TRACKER_OPTIONS] },
   {
     provide: DEVICES_AUTH_GUARD,
-    useFactory: (options: ResolvedDeviceTrackerOptions, moduleRef: ModuleRef) =>
-      new HostGuard(options.authGuard, moduleRef),
-    inject: [DEVICE_TRACKER_OPTIONS, ModuleRef],
+    // With the `jwt` option and no guard of the app's, the module's endpoints authenticate as its routes do.
+    useFactory: (options: ResolvedDeviceTrackerOptions, moduleRef: ModuleRef, given: DeviceTrackerModuleOptions) =>
+      new HostGuard(given.jwt && !given.authGuard ? DeviceJwtGuard : options.authGuard, moduleRef),
+    inject: [DEVICE_TRACKER_OPTIONS, ModuleRef, MODULE_OPTIONS_TOKEN],
   },
   // App-wide, so the decorators work in any module; each does nothing on routes without its decorator or option.
   { provide: APP_INTERCEPTOR, useClass: TrackRefreshInterceptor },

@@ -12,7 +12,9 @@ export {
   type RefreshTokenReuseDetectedEvent,
 } from './events/device-tracker.events.js';
 export { MaxDevicesExceededException } from './exceptions/max-devices-exceeded.exception.js';
+export { DeviceJwtGuard } from './guards/device-jwt.guard.js';
 export { DeviceSessionGuard } from './guards/device-session.guard.js';
+export type { JwtClaims } from './jwt/jwt-verifier.js';
 export { TrackDeviceInterceptor } from './interceptors/track-device.interceptor.js';
 export { DeviceTrackerClock, type Clock } from './interfaces/clock.interface.js';
 export { RevocationNotifier } from './interfaces/revocation-notifier.interface.js';

@@ -29,8 +29,14 @@ function isSessionId(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= SESSION_ID_MAX_LENGTH;
 }
 
-function bearerTokenClaim(request: DeviceRequest, name: string): string | undefined {
+/** The bearer token of `Authorization`, read as passport-jwt reads it. */
+export function bearerToken(request: DeviceRequest): string | undefined {
   const header = request.headers.authorization;
   const match = typeof header === 'string' ? AUTH_HEADER.exec(header) : null;
-  return match && match[1]!.toLowerCase() === 'bearer' ? jwtStringClaim(match[2]!, name) : undefined;
+  return match && match[1]!.toLowerCase() === 'bearer' ? match[2] : undefined;
+}
+
+function bearerTokenClaim(request: DeviceRequest, name: string): string | undefined {
+  const token = bearerToken(request);
+  return token === undefined ? undefined : jwtStringClaim(token, name);
 }

@@ -1,4 +1,5 @@
 import type { CanActivate, Type } from '@nestjs/common';
+import type { KeyObject } from 'node:crypto';
 import type { TrackDeviceInterceptor } from '../interceptors/track-device.interceptor.js';
 import type { DeviceRequest } from './device-request.interface.js';
 import type { RedisConnection } from '../revocation/redis-revocation-notifier.js';
@@ -17,6 +18,26 @@ export interface RedisOptions {
   client?: RedisConnection;
   /** Pub/sub channel; instances that must agree use the same one. Default: `'device-tracker:revocations'`. */
   channel?: string;
+}
+
+/** The signing algorithms `DeviceJwtGuard` can be told to accept (never `none`). */
+export type JwtAlgorithm =
+  'HS256' | 'HS384' | 'HS512' | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
+
+/** The access tokens `DeviceJwtGuard` accepts, checked as passport-jwt checks them (jsonwebtoken, `exp`, `nbf`). */
+export interface DeviceJwtOptions {
+  /** HMAC secret of HS256/384/512 tokens: a string, a Buffer or a secret `KeyObject`. Give this or `publicKey`. */
+  secret?: string | Buffer | KeyObject;
+  /** Public key of RS, PS or ES tokens: PEM (string or Buffer) or a public `KeyObject`. Give this or `secret`. */
+  publicKey?: string | Buffer | KeyObject;
+  /** The algorithms a token may be signed with; any other is refused. Default: `'HS256'` with `secret`; required with `publicKey`. */
+  algorithms?: JwtAlgorithm[];
+  /** The `iss` a token must carry (one of these). Default: not checked. */
+  issuer?: string | string[];
+  /** The `aud` a token must carry (one of these). Default: not checked. */
+  audience?: string | string[];
+  /** Seconds of clock skew allowed on `exp` and `nbf`. Default: `0`. */
+  clockTolerance?: number;
 }
 
 /** A retention schedule: `DeviceService.prune()` run every `every` milliseconds. */
@@ -70,6 +91,11 @@ export interface DeviceTrackerModuleOptions {
    * Default: `AuthGuard('jwt')` from `@nestjs/passport`.
    */
   authGuard?: Type<CanActivate> | CanActivate;
+  /**
+   * The access tokens `DeviceJwtGuard` verifies: it authenticates and checks the device session in one step, in place
+   * of `AuthGuard('jwt')` + `DeviceSessionGuard`, and becomes the default `authGuard`. Default: none (passport).
+   */
+  jwt?: DeviceJwtOptions;
   /**
    * Cookie that carries the device id back to browsers so their next login updates the same device row,
    * or `false` to write none. Default: an httpOnly cookie named `device_id` (see {@link DeviceIdCookieOptions}).

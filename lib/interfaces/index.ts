@@ -3,10 +3,12 @@ export type { TrackDeviceOptions } from './track-device-options.interface.js';
 export type { TrackRefreshOptions } from './track-refresh-options.interface.js';
 export type {
   DeviceIdCookieOptions,
+  DeviceJwtOptions,
   DeviceTrackerAdminOptions,
   DeviceTrackerModuleExtras,
   DeviceTrackerModuleOptions,
   DeviceTrackerOptionsFactory,
+  JwtAlgorithm,
   MaxDevicesOptions,
   PruneScheduleOptions,
   RedisOptions,

@@ -1,0 +1,69 @@
+import { type ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { DEVICE_TRACKER_OPTIONS } from '../device-tracker.constants.js';
+import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { bearerToken } from '../http/session-claim.js';
+import type { DeviceRequest } from '../interfaces/device-request.interface.js';
+import { JWT_VERIFIER, type JwtClaims, type JwtVerifier } from '../jwt/jwt-verifier.js';
+import { TrackingRetrier } from '../login/tracking-retrier.js';
+import { LastSeenRecorder } from '../sessions/last-seen-recorder.js';
+import { SessionVerifier } from '../sessions/session-verifier.js';
+import { DeviceSessionGuard } from './device-session.guard.js';
+
+/**
+ * Authenticates the bearer token and checks its device session in one step: use it in place of `AuthGuard('jwt')` +
+ * `DeviceSessionGuard`, with the module's `jwt` option saying how tokens are signed. The token is verified as
+ * passport-jwt verifies it (signature, pinned algorithms, `exp`, `nbf`, and `iss`/`aud` when configured); its claims
+ * become `request.user`, then the session is checked as `DeviceSessionGuard` checks it (`@SkipDeviceSession()` skips
+ * that check, not the authentication). HTTP only.
+ *
+ * Subclass it to change a step: {@link getToken}, {@link validate}, and those of `DeviceSessionGuard`. A subclass that
+ * needs a provider of the app's injects it as a property (`@Inject(UsersService) private readonly users`).
+ */
+@Injectable()
+export class DeviceJwtGuard extends DeviceSessionGuard {
+  private readonly verifier: JwtVerifier;
+
+  constructor(
+    reflector: Reflector,
+    sessions: SessionVerifier,
+    lastSeen: LastSeenRecorder,
+    retrier: TrackingRetrier,
+    @Inject(DEVICE_TRACKER_OPTIONS) options: ResolvedDeviceTrackerOptions,
+    @Inject(JWT_VERIFIER) verifier: JwtVerifier | null,
+  ) {
+    super(reflector, sessions, lastSeen, retrier, options);
+    if (!verifier) {
+      throw new Error(
+        'DeviceJwtGuard needs the `jwt` option of DeviceTrackerModule.forRoot() (for example `jwt: { secret }`) to ' +
+          'verify tokens; with passport, use AuthGuard("jwt") and DeviceSessionGuard instead',
+      );
+    }
+    this.verifier = verifier;
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http')
+      throw new UnauthorizedException('DeviceJwtGuard authenticates HTTP requests only');
+    const request = context.switchToHttp().getRequest<DeviceRequest>();
+    const token = this.getToken(request);
+    if (!token) throw new UnauthorizedException('Sign in: this request carries no bearer token');
+    const user = await this.validate(this.verifier.verify(token), request);
+    if (user === undefined || user === null || user === false) throw new UnauthorizedException('Invalid access token');
+    request.user = user;
+    return super.canActivate(context);
+  }
+
+  /** The access token: by default the bearer token of `Authorization`, read as passport-jwt reads it. */
+  protected getToken(request: DeviceRequest): string | undefined {
+    return bearerToken(request);
+  }
+
+  /**
+   * What becomes `request.user`, from the verified claims (as a passport strategy's `validate()`): by default the
+   * claims themselves. Return `null` or throw an `HttpException` to refuse the token.
+   */
+  protected validate(claims: JwtClaims, _request: DeviceRequest): unknown {
+    return claims;
+  }
+}

@@ -1,0 +1,152 @@
+import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { UnauthorizedException } from '@nestjs/common';
+import { DEFAULTS } from '../device-tracker.defaults.js';
+import { invalid } from '../device-tracker.options.js';
+import type {
+  DeviceJwtOptions,
+  DeviceTrackerModuleOptions,
+  JwtAlgorithm,
+} from '../interfaces/device-tracker-options.interface.js';
+
+const require = createRequire(import.meta.url);
+
+/** The module's verifier of access tokens under the `jwt` option; `null` without it. */
+export const JWT_VERIFIER = Symbol('JWT_VERIFIER');
+
+/** The claims of a verified access token. */
+export type JwtClaims = Record<string, unknown>;
+
+/** What is used of jsonwebtoken, typed here so that hosts need not install its types. */
+interface Jsonwebtoken {
+  verify(token: string, key: KeyObject, options: VerifyOptions): unknown;
+}
+
+interface VerifyOptions {
+  algorithms: JwtAlgorithm[];
+  clockTolerance: number;
+  issuer?: string | [string, ...string[]];
+  audience?: string | [string, ...string[]];
+}
+
+const HMAC: readonly JwtAlgorithm[] = ['HS256', 'HS384', 'HS512'];
+const ASYMMETRIC: readonly JwtAlgorithm[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+];
+
+/** What a token that jsonwebtoken refused is answered with: the kind of fault, never the token. */
+const REFUSALS: Record<string, string> = {
+  TokenExpiredError: 'The access token has expired',
+  NotBeforeError: 'The access token is not valid yet',
+};
+
+/**
+ * Verifies access tokens with jsonwebtoken, as passport-jwt does, on a key built once: given a string, jsonwebtoken
+ * builds a key object again on every call, which costs more than the rest of the verification. jose was measured
+ * too: its WebCrypto HMAC took about four times as long in Node 20 (bench/RESULTS.md).
+ */
+export class JwtVerifier {
+  /** The verifier for the module's `jwt` option, or `null` when it is not set. */
+  static fromOptions({ jwt }: DeviceTrackerModuleOptions): JwtVerifier | null {
+    return jwt === undefined ? null : new JwtVerifier(jwt);
+  }
+
+  private readonly jwt: Jsonwebtoken;
+  private readonly key: KeyObject;
+  private readonly verifyOptions: VerifyOptions;
+
+  constructor(options: DeviceJwtOptions) {
+    this.jwt = loadJsonwebtoken();
+    const { key, algorithms } = keyAndAlgorithms(options);
+    this.key = key;
+    const clockTolerance = options.clockTolerance ?? DEFAULTS.jwtClockTolerance;
+    if (!Number.isFinite(clockTolerance) || clockTolerance < 0) {
+      invalid(`jwt.clockTolerance must be a number of seconds >= 0 (got ${String(options.clockTolerance)})`);
+    }
+    this.verifyOptions = {
+      algorithms,
+      clockTolerance,
+      ...(options.issuer !== undefined && { issuer: nonEmpty('jwt.issuer', options.issuer) }),
+      ...(options.audience !== undefined && { audience: nonEmpty('jwt.audience', options.audience) }),
+    };
+  }
+
+  /**
+   * The token's claims once its signature, algorithm, `exp`, `nbf` and (when configured) `iss` and `aud` pass.
+   *
+   * @throws UnauthorizedException saying what kind of fault it found, never quoting the token.
+   */
+  verify(token: string): JwtClaims {
+    let payload: unknown;
+    try {
+      payload = this.jwt.verify(token, this.key, this.verifyOptions);
+    } catch (error) {
+      throw new UnauthorizedException(REFUSALS[(error as Error).name] ?? 'Invalid access token');
+    }
+    // A signed string rather than a claims object: jsonwebtoken accepts it, an access token it is not.
+    if (typeof payload !== 'object' || payload === null) throw new UnauthorizedException('Invalid access token');
+    return payload as JwtClaims;
+  }
+}
+
+function loadJsonwebtoken(): Jsonwebtoken {
+  try {
+    return require('jsonwebtoken') as Jsonwebtoken;
+  } catch {
+    invalid('jwt needs the jsonwebtoken package (npm install jsonwebtoken), which @nestjs/jwt and passport-jwt use');
+  }
+}
+
+function keyAndAlgorithms(options: DeviceJwtOptions): { key: KeyObject; algorithms: JwtAlgorithm[] } {
+  const { secret, publicKey } = options;
+  if ((secret === undefined) === (publicKey === undefined)) invalid('jwt needs exactly one of secret and publicKey');
+  const allowed = secret !== undefined ? HMAC : ASYMMETRIC;
+  const algorithms = options.algorithms ?? (secret !== undefined ? [DEFAULTS.jwtAlgorithm] : undefined);
+  if (!algorithms) invalid(`jwt.algorithms is required with publicKey: one or more of ${ASYMMETRIC.join(', ')}`);
+  if (!Array.isArray(algorithms) || algorithms.length === 0 || !algorithms.every((name) => allowed.includes(name))) {
+    invalid(
+      `jwt.algorithms must be one or more of ${allowed.join(', ')} with ${secret !== undefined ? 'secret' : 'publicKey'}`,
+    );
+  }
+  try {
+    const key = secret !== undefined ? secretKey(secret) : publicKeyOf(publicKey!);
+    return { key, algorithms };
+  } catch (error) {
+    invalid(`jwt.${secret !== undefined ? 'secret' : 'publicKey'} is not a usable key: ${(error as Error).message}`);
+  }
+}
+
+function secretKey(secret: string | Buffer | KeyObject): KeyObject {
+  if (secret instanceof KeyObject) {
+    if (secret.type !== 'secret') throw new Error('a secret KeyObject is needed');
+    return secret;
+  }
+  if (typeof secret === 'string' ? secret.length === 0 : !Buffer.isBuffer(secret) || secret.length === 0) {
+    throw new Error('it is empty');
+  }
+  return createSecretKey(typeof secret === 'string' ? Buffer.from(secret) : secret);
+}
+
+function publicKeyOf(key: string | Buffer | KeyObject): KeyObject {
+  if (key instanceof KeyObject) {
+    if (key.type !== 'public') throw new Error('a public KeyObject is needed');
+    return key;
+  }
+  return createPublicKey(key);
+}
+
+function nonEmpty(name: string, value: string | string[]): string | [string, ...string[]] {
+  const values = Array.isArray(value) ? value : [value];
+  if (values.length === 0 || !values.every((item) => typeof item === 'string' && item.length > 0)) {
+    invalid(`${name} must be a non-empty string or array of them`);
+  }
+  return value as string | [string, ...string[]];
+}

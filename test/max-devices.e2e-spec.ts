@@ -18,6 +18,7 @@ import { TEST_DB } from './support/database.js';
 import { ManualClock } from './support/manual-clock.js';
 import { startTestApp } from './support/platform.js';
 import { rendezvous } from './support/rendezvous.js';
+import { DeviceStore } from '../lib/persistence/device.store.js';
 
 const TOO_MANY = {
   statusCode: 403,
@@ -232,9 +233,10 @@ describe(`maxDevices (${TEST_DB})`, () => {
       const service = app!.get(DeviceService);
       await service.track(fromNewDevice(), 'alice', 'jti-first');
       // The two logins reach the point of writing their device together, as concurrent requests can.
-      const insert = devices.insert.bind(devices);
+      const store = app!.get(DeviceStore);
+      const insert = store.insert.bind(store);
       const together = rendezvous(2);
-      vi.spyOn(devices, 'insert').mockImplementation(async (entity) => {
+      vi.spyOn(store, 'insert').mockImplementation(async (entity) => {
         await together();
         return insert(entity);
       });

@@ -7,14 +7,18 @@ import { DataSource, type Repository } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GuardedAppModule } from './fixtures/guarded-app.module.js';
 import { HostAppModule } from './fixtures/host-app.module.js';
+import { DeviceStore } from '../lib/persistence/device.store.js';
 import { TEST_DB } from './support/database.js';
 import { proxiedTestDatabase, type TcpProxy } from './support/tcp-proxy.js';
 import { eventually } from './support/eventually.js';
 import { startTestApp } from './support/platform.js';
 
 /** The next call of `method` fails as a dropped connection would. */
-const failOnce = (devices: Repository<Device>, method: 'insert' | 'findOne') =>
+const failOnce = (devices: Repository<Device>, method: 'findOne') =>
   vi.spyOn(devices, method).mockRejectedValueOnce(new Error('connection terminated unexpectedly'));
+/** The next login write of a new device fails as a dropped connection would. */
+const failNextInsert = (app: INestApplication) =>
+  vi.spyOn(app.get(DeviceStore), 'insert').mockRejectedValueOnce(new Error('connection terminated unexpectedly'));
 
 // The database is reached through a proxy the test can cut: PostgreSQL, as `.ci/run` runs it.
 describe.runIf(TEST_DB === 'postgres')('a PostgreSQL outage in the middle of a run', () => {
@@ -124,7 +128,7 @@ describe(`the outage policy options (${TEST_DB})`, () => {
 
   it('by default answers the login and writes the device on a retry', async () => {
     const devices = await start({});
-    failOnce(devices, 'insert');
+    failNextInsert(app!);
     const login = await http().post('/login').send({ userId: 'u1' }).expect(200);
     const deviceId = login.headers['x-device-id'];
 
@@ -138,7 +142,7 @@ describe(`the outage policy options (${TEST_DB})`, () => {
 
   it("refuses the login with 503 when whenTrackingFails is 'refuse'", async () => {
     const devices = await start({ whenTrackingFails: 'refuse' });
-    failOnce(devices, 'insert');
+    failNextInsert(app!);
     const login = await http().post('/login').send({ userId: 'u1' }).expect(503);
 
     expect(login.body).toEqual({

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { DataSource, type Repository } from 'typeorm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DeviceStore } from '../lib/persistence/device.store.js';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
 import { eventually } from './support/eventually.js';
@@ -22,6 +23,8 @@ const dropped = () => new Error('connection terminated unexpectedly');
 describe(`retried tracking writes (${TEST_DB})`, () => {
   let app: INestApplication | undefined;
   let devices: Repository<Device>;
+  /** Where a login's write goes: its failures are simulated there. */
+  let store: DeviceStore;
   afterEach(async () => {
     vi.restoreAllMocks();
     await app?.close();
@@ -34,6 +37,7 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
     }).compile();
     app = await startTestApp(moduleRef, { logger: false });
     devices = app.get(DataSource).getRepository(Device);
+    store = app.get(DeviceStore);
     return app.get(TrackingRetrier);
   }
   const http = () => request(app!.getHttpServer());
@@ -47,7 +51,7 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
 
   it('answers 503, not "logged out", for a login whose device is still waiting to be written', async () => {
     const retrier = await start();
-    vi.spyOn(devices, 'insert').mockRejectedValueOnce(dropped());
+    vi.spyOn(store, 'insert').mockRejectedValueOnce(dropped());
     const pending = await login('u1');
 
     const answer = await listWith(pending.body.access_token).expect(503);
@@ -60,7 +64,7 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
     const retrier = await start();
     const first = await login('u1');
     const deviceId = first.headers['x-device-id'];
-    vi.spyOn(devices, 'update').mockRejectedValueOnce(dropped());
+    vi.spyOn(store, 'updateOwned').mockRejectedValueOnce(dropped());
     const waiting = await login('u1', deviceId); // its write fails and waits for a retry
 
     await app!.get(DeviceService).logoutAll('u1'); // e.g. after a password change
@@ -75,8 +79,8 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
     const first = await login('u1');
     const deviceId = first.headers['x-device-id'];
     // The write commits, then the connection drops before its answer: the login only knows it failed.
-    const update = devices.update.bind(devices);
-    vi.spyOn(devices, 'update').mockImplementationOnce(async (...args) => {
+    const update = store.updateOwned.bind(store);
+    vi.spyOn(store, 'updateOwned').mockImplementationOnce(async (...args) => {
       await update(...args);
       throw dropped();
     });
@@ -94,12 +98,12 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
     const retrier = await start();
     const first = await login('u1');
     const deviceId = first.headers['x-device-id'];
-    const update = devices.update.bind(devices);
+    const update = store.updateOwned.bind(store);
     let writing: () => void;
     const retryWriting = new Promise<void>((resolve) => (writing = resolve));
     let release: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    vi.spyOn(devices, 'update')
+    vi.spyOn(store, 'updateOwned')
       .mockRejectedValueOnce(dropped())
       .mockImplementationOnce(async (...args) => {
         writing();
@@ -124,7 +128,7 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
     await login('u1');
     // The limit check before the handler cannot read the database, and the first write fails: a retry is due.
     vi.spyOn(devices, 'find').mockRejectedValueOnce(dropped());
-    const inserts = vi.spyOn(devices, 'insert').mockRejectedValueOnce(dropped());
+    const inserts = vi.spyOn(store, 'insert').mockRejectedValueOnce(dropped());
     await login('u1');
 
     // The retry writes the device, finds one too many, undoes it, and gives up instead of trying again.
@@ -136,7 +140,7 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
 
   it('starts no retry once the app is closing, and counts what it gave up', async () => {
     const retrier = await start();
-    vi.spyOn(devices, 'insert').mockRejectedValue(dropped());
+    vi.spyOn(store, 'insert').mockRejectedValue(dropped());
     await login('u1');
     expect(retrier.stats().pending).toBe(1);
 

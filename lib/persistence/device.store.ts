@@ -8,10 +8,13 @@ import {
   MoreThanOrEqual,
   Not,
   type QueryDeepPartialEntity,
+  type QueryResult,
   type Repository,
 } from 'typeorm';
 import { DEVICE_TABLE } from './device-table.js';
 import { Device } from './device.entity.js';
+import { type LoginValues, LoginStatements, type Statement } from './login-statements.js';
+import { WriteBatcher } from './write-batcher.js';
 
 /** A page as the store reads it: at most `limit` rows after skipping `offset`. */
 export interface StorePage {
@@ -39,6 +42,9 @@ export type SessionRow = Pick<Device, 'id' | 'userId' | 'sessionId' | 'isActive'
 /** A row's values to write, as TypeORM takes them. */
 export type DeviceChanges = QueryDeepPartialEntity<Device>;
 
+/** Most new devices written by one statement: as many as logins a busy instance answers at once. */
+const INSERT_BATCH_ROWS = 50;
+
 const NEWEST_FIRST = { lastSeenAt: 'DESC', createdAt: 'DESC', id: 'ASC' } as const;
 
 /**
@@ -48,11 +54,17 @@ const NEWEST_FIRST = { lastSeenAt: 'DESC', createdAt: 'DESC', id: 'ASC' } as con
  */
 @Injectable()
 export class DeviceStore {
+  private readonly logins: LoginStatements;
+  private readonly newDevices: WriteBatcher<Device>;
+
   constructor(
     @InjectRepository(Device) private readonly devices: Repository<Device>,
     // Built only once the table is ready: nothing reads or writes it before.
     @Inject(DEVICE_TABLE) _ready: true,
-  ) {}
+  ) {
+    this.logins = new LoginStatements(devices.manager.connection, devices.metadata);
+    this.newDevices = new WriteBatcher((rows) => this.run(this.logins.insert(rows)), INSERT_BATCH_ROWS);
+  }
 
   /** A row not yet written. */
   build(values: Partial<Device>): Device {
@@ -115,13 +127,14 @@ export class DeviceStore {
     return this.devices.findAndCount({ where, order: NEWEST_FIRST, ...this.page(page) });
   }
 
-  async insert(device: Device): Promise<void> {
-    await this.devices.insert(device);
+  /** Writes a new device: one statement, shared with the other logins written at the same moment. */
+  insert(device: Device): Promise<void> {
+    return this.newDevices.add(device);
   }
 
-  /** Writes a login over the user's own device; 0 when it is gone or not theirs. */
-  updateOwned(id: string, userId: string, changes: DeviceChanges): Promise<number> {
-    return this.affected(this.devices.update({ id, userId }, changes));
+  /** Writes a login over the user's own device, in one prepared statement; 0 when it is gone or not theirs. */
+  async updateOwned(id: string, userId: string, login: LoginValues): Promise<number> {
+    return (await this.run(this.logins.update(id, userId, login))).affected ?? 0;
   }
 
   update(id: string, changes: DeviceChanges): Promise<number> {
@@ -189,6 +202,16 @@ export class DeviceStore {
   /** MySQL has no OFFSET without LIMIT: skip only when there is something to skip, with a limit then. */
   private page({ limit, offset }: StorePage): { take?: number; skip?: number } {
     return offset > 0 ? { skip: offset, take: limit ?? Number.MAX_SAFE_INTEGER } : { take: limit };
+  }
+
+  /** A statement of {@link LoginStatements}, run as written: no query building. */
+  private async run({ sql, parameters }: Statement): Promise<QueryResult> {
+    const runner = this.devices.manager.connection.createQueryRunner();
+    try {
+      return await runner.query(sql, parameters, true);
+    } finally {
+      await runner.release();
+    }
   }
 
   private async affected(result: Promise<{ affected?: number | null }>): Promise<number> {

@@ -20,14 +20,22 @@ describe('WriteBatcher', () => {
     expect(batches).toEqual([['a', 'b', 'c']]);
   });
 
-  it('writes a lone row at once, and gathers what arrives during a write into the next batch', async () => {
-    const { batches, write } = recorder();
-    const batcher = new WriteBatcher(write, 50);
+  it('writes a lone row on the next turn of the event loop, and gathers what arrives during a write', async () => {
+    const batches: string[][] = [];
+    let release = () => {};
+    const batcher = new WriteBatcher(async (rows: string[]) => {
+      batches.push(rows);
+      await new Promise<void>((resolve) => (release = resolve));
+    }, 50);
     const first = batcher.add('a');
-    await Promise.resolve();
-    await Promise.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([['a']]);
     const later = [batcher.add('b'), batcher.add('c')];
-    await Promise.all([first, ...later]);
+    release();
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await Promise.all(later);
     expect(batches).toEqual([['a'], ['b', 'c']]);
   });
 

@@ -23,10 +23,11 @@ export class WriteBatcher<T> {
   add(row: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ row, resolve, reject });
-      // After this tick: the other rows added in it join the batch.
+      // Once the event loop has run what is ready: the rows of requests read in the same turn join the batch (a
+      // synchronous driver, better-sqlite3, would otherwise finish each write before the next request is read).
       if (!this.writing) {
         this.writing = true;
-        queueMicrotask(() => void this.drain());
+        setImmediate(() => void this.drain());
       }
     });
   }

@@ -1,7 +1,22 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
 
-/** What a decorator of the module wrote on the route, the handler's overriding the controller's. */
+/** Each handler's metadata by class and key, once read: the module's enhancers ask on every request of every route. */
+const read = new WeakMap<object, WeakMap<object, Map<string, unknown>>>();
+
+/**
+ * What a decorator of the module wrote on the route, the handler's overriding the controller's. Decorators write
+ * when classes are defined, so the answer for a route never changes and is kept.
+ */
 export function routeMetadata<T>(reflector: Reflector, key: string, context: ExecutionContext): T | undefined {
-  return reflector.getAllAndOverride<T | undefined>(key, [context.getHandler(), context.getClass()]);
+  const handler = context.getHandler();
+  const controller = context.getClass();
+  let byController = read.get(handler);
+  if (!byController) read.set(handler, (byController = new WeakMap()));
+  let values = byController.get(controller);
+  if (!values) byController.set(controller, (values = new Map()));
+  if (values.has(key)) return values.get(key) as T | undefined;
+  const value = reflector.getAllAndOverride<T | undefined>(key, [handler, controller]);
+  values.set(key, value);
+  return value;
 }

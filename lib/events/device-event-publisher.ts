@@ -51,12 +51,17 @@ export class DeviceEventPublisher {
 
   constructor(@Inject(DEVICE_EVENT_EMITTER) private readonly emitter: EventEmitterLike | null) {}
 
-  emit(event: EventName, payload: object): void {
+  /** Delivers `event`; `payload` may be a function that makes it, called only when someone listens. */
+  emit(event: EventName, payload: object | (() => object)): void {
     const emitter = this.emitter;
     if (!emitter) return;
     // Copies, as emit makes: a `once` listener removes itself from the array being walked.
-    for (const listener of emitter.listenersAny().slice()) this.call(emitter, event, listener, [event, payload]);
-    for (const listener of emitter.listeners(event).slice()) {
+    const anyListeners = emitter.listenersAny().slice();
+    const listeners = emitter.listeners(event).slice();
+    if (anyListeners.length === 0 && listeners.length === 0) return;
+    if (typeof payload === 'function') payload = payload();
+    for (const listener of anyListeners) this.call(emitter, event, listener, [event, payload]);
+    for (const listener of listeners) {
       // eslint-disable-next-line no-underscore-dangle -- eventemitter2's names for its deferring wrappers
       const origin = listener._async ? listener._origin : undefined;
       // Deferred as `async` asks (`nextTick` too: the wrapper does not say which), to a function whose failure we

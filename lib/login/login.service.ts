@@ -101,7 +101,7 @@ export class LoginService {
       created = true;
     }
     if (created || !existing?.isActive) await this.limits.refuseIfOverLimitAfterWrite(owner, device, created);
-    if (created) this.events.emit(DeviceTrackerEvents.DEVICE_CREATED, { device: toDeviceSnapshot(device) });
+    if (created) this.events.emit(DeviceTrackerEvents.DEVICE_CREATED, () => ({ device: toDeviceSnapshot(device) }));
     await this.limits.evictOverLimit(owner);
     return device;
   }

@@ -4,7 +4,8 @@ import { Test } from '@nestjs/testing';
 import jwt from 'jsonwebtoken';
 import type { DeviceJwtOptions, DeviceView } from 'nestjs-device-tracker';
 import request, { type Response } from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SessionVerifier } from '../lib/sessions/session-verifier.js';
 import {
   type AccessSigner,
   type DeviceJwtAppOptions,
@@ -28,6 +29,9 @@ const NOT_YET = 'The access token is not valid yet';
 const INVALID = 'Invalid access token';
 const NO_BEARER = 'Sign in: this request carries no bearer token';
 const LOGGED_OUT = 'This device has been logged out; sign in again';
+const NO_SESSION =
+  'This token carries no device session (sid claim): sign `...device.claims` from @CurrentDevice() into the tokens ' +
+  'your @TrackDevice() login issues';
 /** passport's stock refusal (`new UnauthorizedException()`). */
 const PASSPORT_REFUSAL = { statusCode: 401, message: 'Unauthorized' };
 
@@ -272,6 +276,26 @@ describe(`DeviceJwtGuard with only jwt: { secret }, and no passport strategy at 
     expect(answer(await get('/devices', laptop.access))).toEqual(unauthorized(LOGGED_OUT));
     expect(answer(await get('/claims', tablet.access))).toEqual(unauthorized(LOGGED_OUT));
     expect(badLogLines(logs, laptop.access)).toEqual([]);
+  });
+
+  it('checks the session of a request to the module’s endpoints once: it authenticates there, as any authGuard', async () => {
+    const { access } = await login('4');
+    const verify = vi.spyOn(app.get(SessionVerifier), 'verify');
+    try {
+      await get('/devices', access).expect(200);
+      expect(verify).toHaveBeenCalledTimes(1);
+    } finally {
+      verify.mockRestore();
+    }
+  });
+
+  it('serves the module’s endpoints a token without a session claim, with the warning, and its routes refuse it', async () => {
+    // As behind passport's AuthGuard: the module's endpoints serve the user and name the fix (ownEndpointsWithoutSession),
+    // while a route of the app refuses the token (withoutSession: 'deny', the default).
+    const token = signPlain({ sub: '9' });
+    expect((await get('/devices', token).expect(200)).body).toEqual([]);
+    expect(logs.lines.warn).toEqual([expect.stringMatching(/Tokens carry no device session \(sid claim\)/)]);
+    expect(answer(await get('/claims', token))).toEqual(unauthorized(NO_SESSION));
   });
 
   it('pins HS256 by default: HS384 and HS512 with the right secret are refused', async () => {

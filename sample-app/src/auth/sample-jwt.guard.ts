@@ -8,8 +8,8 @@ import type { AccessTokenPayload, AuthenticatedUser } from './token-payloads.js'
  * With `auth: 'device-jwt'` (config.ts), the guard of the routes a signed-in user calls, and the module's `authGuard`:
  * the module's `DeviceJwtGuard`, which verifies the access token under the module's `jwt` option (HS256, the sample's
  * issuer and audience: app.module.ts) and checks its device session in one step, in place of `JwtAuthGuard` +
- * `DeviceSessionGuard`. It changes what the passport pair does differently: `validate` makes of the claims the user
- * JwtStrategy makes, and a refused token is logged with its reason, as `JwtAuthGuard` logs it.
+ * `DeviceSessionGuard`. Two steps are the sample's, as the passport pair has them: `validate` makes of the claims the
+ * user JwtStrategy makes, and `canActivate` logs why a token was refused, as `JwtAuthGuard` does.
  */
 @Injectable()
 export class SampleJwtGuard extends DeviceJwtGuard {

@@ -1,4 +1,5 @@
 import { type ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { GUARDS_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
 import { DEVICE_TRACKER_OPTIONS } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
@@ -9,6 +10,7 @@ import { TrackingRetrier } from '../login/tracking-retrier.js';
 import { LastSeenRecorder } from '../sessions/last-seen-recorder.js';
 import { SessionVerifier } from '../sessions/session-verifier.js';
 import { DeviceSessionGuard } from './device-session.guard.js';
+import { DeviceTrackerAuthGuard } from './device-tracker-auth.guard.js';
 
 /**
  * Authenticates the bearer token and checks its device session in one step: use it in place of `AuthGuard('jwt')` +
@@ -51,7 +53,17 @@ export class DeviceJwtGuard extends DeviceSessionGuard {
     const user = await this.validate(this.verifier.verify(token), request);
     if (user === undefined || user === null || user === false) throw new UnauthorizedException('Invalid access token');
     request.user = user;
+    // As the `authGuard` of the module's own endpoints it authenticates only, as any other would: the session guard
+    // they run next checks the session, by their rules (a token without a session claim is served there, with a
+    // warning, unless `withoutSession` says otherwise), and once.
+    if (this.isModuleAuthGuard(context)) return true;
     return super.canActivate(context);
+  }
+
+  /** Whether it runs for `DeviceTrackerAuthGuard`, on the module's own endpoints, rather than on a route of the app. */
+  private isModuleAuthGuard(context: ExecutionContext): boolean {
+    const guards = this.reflector.get<unknown[] | undefined>(GUARDS_METADATA, context.getClass());
+    return guards?.includes(DeviceTrackerAuthGuard) ?? false;
   }
 
   /** The access token: by default the bearer token of `Authorization`, read as passport-jwt reads it. */

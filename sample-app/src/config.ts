@@ -3,6 +3,14 @@ import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { type Platform, PLATFORMS, type TrustProxy } from './http-adapter.js';
 
+/**
+ * How the routes of a signed-in user authenticate the access token: `passport`, passport-jwt's `AuthGuard('jwt')`
+ * (the sample's `JwtAuthGuard`) followed by `DeviceSessionGuard`; `device-jwt`, the module's `DeviceJwtGuard` (the
+ * sample's `SampleJwtGuard`), which does both in one step under the module's `jwt` option.
+ */
+export const SAMPLE_AUTHS = ['passport', 'device-jwt'] as const;
+export type SampleAuth = (typeof SAMPLE_AUTHS)[number];
+
 export interface SampleConfig {
   port: number;
   /** The HTTP platform: Express (the default) or Fastify. */
@@ -10,6 +18,8 @@ export interface SampleConfig {
   /** Express's `trust proxy` or Fastify's `trustProxy`: leave false unless a proxy you run sits in front of the app. */
   trustProxy: TrustProxy;
   database: DataSourceOptions;
+  /** How access tokens are authenticated (see {@link SampleAuth}): `passport` (the default) or `device-jwt`. */
+  auth: SampleAuth;
   /** Redis that several instances of the app share, so a logout on one is honoured by all at once. Optional. */
   redisUrl?: string;
   /** Pub/sub channel the instances announce logouts on. */
@@ -64,6 +74,14 @@ export function parsePlatform(value: string | undefined): Platform {
   return platform;
 }
 
+/** `SAMPLE_AUTH`: `passport` (the default) or `device-jwt`. */
+export function parseAuth(value: string | undefined): SampleAuth {
+  if (value === undefined || value === '') return 'passport';
+  const auth = SAMPLE_AUTHS.find((name) => name === value);
+  if (!auth) throw new Error(`SAMPLE_AUTH must be one of ${SAMPLE_AUTHS.join(', ')} (got ${value})`);
+  return auth;
+}
+
 function parseTrustProxy(value: string | undefined): TrustProxy {
   if (value === undefined || value === '' || value === 'false') return false;
   if (value === 'true') return true;
@@ -76,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): SampleConfig {
     platform: parsePlatform(env.PLATFORM),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     database: databaseOptions(env.DATABASE_URL),
+    auth: parseAuth(env.SAMPLE_AUTH),
     redisUrl: env.REDIS_URL || undefined,
     redisChannel: env.REDIS_CHANNEL || 'device-tracker:revocations',
     refreshReuseGraceMs: Number(env.REFRESH_REUSE_GRACE_MS ?? 10_000),

@@ -10,7 +10,8 @@ await app.listen(config.port);
 
 const base = `http://localhost:${config.port}`;
 const [{ username, password }] = DEMO_USERS;
-new Logger('SampleApp').log(`Listening on ${base} (database: ${config.database.type}, platform: ${config.platform}).
+const setup = `database: ${config.database.type}, platform: ${config.platform}, auth: ${config.auth}`;
+new Logger('SampleApp').log(`Listening on ${base} (${setup}).
 
   Your devices:  ${base}/devices
   Admin panel:   ${base}/admin

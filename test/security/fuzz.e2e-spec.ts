@@ -5,6 +5,7 @@ import { Device, DeviceService } from 'nestjs-device-tracker';
 import request, { type Response } from 'supertest';
 import { DataSource, In, type Repository } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_AUTHS } from '../../sample-app/src/config.js';
 import { canonicalIpAddress } from '../../lib/values/ip-address.js';
 import { TEST_DB } from '../support/database.js';
 import { LogCollector } from '../support/log-collector.js';
@@ -18,6 +19,11 @@ import { sidOf } from '../support/token-claims.js';
  * one redirect, GET /) or 4xx in Nest's shape, never 5xx, and nothing is logged as an error; the devices table keeps
  * its invariants; a request changes, and shows, only the devices of the user it speaks for; no answer shows a session
  * id or refresh token digest.
+ *
+ * It runs against both ways the sample authenticates access tokens (`auth`: passport's JwtAuthGuard + DeviceSessionGuard,
+ * and SampleJwtGuard, a DeviceJwtGuard): all four properties with passport; with device-jwt, the two whose routes are
+ * behind that guard (a user's devices, the admin endpoints), as many runs each. Sign-in, refresh and the pages pass no
+ * JWT guard, so the same requests would take the same paths through the same code.
  *
  * FUZZ_RUNS (default 300): runs per property; raise it for a longer local run, e.g. FUZZ_RUNS=1000.
  * FUZZ_SEED: fast-check's seed, to run the same requests again; a failure prints the seed it ran with. Requests go
@@ -732,7 +738,15 @@ interface Signed extends SampleLogin {
   stale: string;
 }
 
-describe(`Fuzzing every endpoint of the sample app (${PLATFORM}, ${TEST_DB})`, () => {
+/** The properties: requests to one group of routes each; `guarded` when they pass the app's JWT guard. */
+const PROPERTIES = [
+  { name: 'POST /auth/login and /auth/refresh', routes: ROUTES.auth, guarded: false },
+  { name: "a user's devices: /me and /api/devices", routes: ROUTES.devices, guarded: true },
+  { name: 'the admin endpoints: /api/admin/devices', routes: ROUTES.admin, mostly: 'admin', guarded: true },
+  { name: 'the pages, their assets and the OpenAPI document', routes: ROUTES.pages, guarded: false },
+] satisfies { name: string; routes: Route[]; mostly?: UserName; guarded: boolean }[];
+
+describe.each(SAMPLE_AUTHS)(`Fuzzing every endpoint of the sample app (auth: %s, ${PLATFORM}, ${TEST_DB})`, (auth) => {
   let app: INestApplication;
   let devices: Repository<Device>;
   const logs = new LogCollector();
@@ -811,7 +825,7 @@ describe(`Fuzzing every endpoint of the sample app (${PLATFORM}, ${TEST_DB})`, (
 
   beforeAll(async () => {
     // Trusting the loopback proxy, so that X-Forwarded-For is read, and fuzzed, too.
-    app = await startSampleApp({ trustProxy: 'loopback' }, logs);
+    app = await startSampleApp({ auth, trustProxy: 'loopback' }, logs);
     await app.listen(0, '127.0.0.1');
     devices = app.get(DataSource).getRepository(Device);
     const service = app.get(DeviceService);
@@ -833,34 +847,12 @@ describe(`Fuzzing every endpoint of the sample app (${PLATFORM}, ${TEST_DB})`, (
 
   const timeout = TIME_LIMIT_MS + 10_000;
 
-  it(
-    'POST /auth/login and /auth/refresh',
-    async () => {
-      await fc.assert(fc.asyncProperty(fuzzRequest(ROUTES.auth), exercise), FUZZ_OPTIONS);
-    },
-    timeout,
-  );
-
-  it(
-    "a user's devices: /me and /api/devices",
-    async () => {
-      await fc.assert(fc.asyncProperty(fuzzRequest(ROUTES.devices), exercise), FUZZ_OPTIONS);
-    },
-    timeout,
-  );
-
-  it(
-    'the admin endpoints: /api/admin/devices',
-    async () => {
-      await fc.assert(fc.asyncProperty(fuzzRequest(ROUTES.admin, 'admin'), exercise), FUZZ_OPTIONS);
-    },
-    timeout,
-  );
-
-  it(
-    'the pages, their assets and the OpenAPI document',
-    async () => {
-      await fc.assert(fc.asyncProperty(fuzzRequest(ROUTES.pages), exercise), FUZZ_OPTIONS);
+  // Titles first, for '%s': `$name` would be quoted and cut.
+  const properties = PROPERTIES.filter(({ guarded }) => auth === 'passport' || guarded);
+  it.each(properties.map((property) => [property.name, property] as const))(
+    '%s',
+    async (_name, { routes, mostly }) => {
+      await fc.assert(fc.asyncProperty(fuzzRequest(routes, mostly), exercise), FUZZ_OPTIONS);
     },
     timeout,
   );

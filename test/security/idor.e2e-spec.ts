@@ -12,6 +12,7 @@ import {
 import request, { type Response } from 'supertest';
 import { DataSource, In, type Repository } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_AUTHS, type SampleAuth } from '../../sample-app/src/config.js';
 import { TEST_DB } from '../support/database.js';
 import { PLATFORM } from '../support/platform.js';
 import { signInToSample, startSampleApp } from '../support/sample-app.js';
@@ -26,6 +27,11 @@ const ALICE_USER_ID = '1';
 const BOB_USER_ID = '2';
 const UUID_MESSAGE = 'Device id must be a UUID';
 const FORBIDDEN = 'Only administrators can manage the devices of other users';
+/** What an anonymous caller is told, by the sample's `auth`: passport's stock 401, or DeviceJwtGuard's. */
+const ANONYMOUS: Record<SampleAuth, string> = {
+  passport: 'Unauthorized',
+  'device-jwt': 'Sign in: this request carries no bearer token',
+};
 
 /** Alice's devices, one per state an attacker could probe: filled in before the matrix runs. */
 const alice = { active: '', loggedOut: '', deleted: '' };
@@ -136,8 +142,8 @@ const ID_ROUTES: IdRoute[] = [
 type Expectation = 'same-as-random' | 'bad-id' | 'any-4xx';
 
 /** The refusal a random UUID gets: guards run before the id is parsed, so they answer before any lookup. */
-function refusal(route: IdRoute, actor: Actor): { status: number; message: string } {
-  if (actor === 'anonymous') return { status: 401, message: 'Unauthorized' };
+function refusal(route: IdRoute, actor: Actor, auth: SampleAuth): { status: number; message: string } {
+  if (actor === 'anonymous') return { status: 401, message: ANONYMOUS[auth] };
   if (route.admin) return { status: 403, message: FORBIDDEN };
   return { status: 404, message: 'Device not found' };
 }
@@ -155,7 +161,8 @@ const MATRIX: Row[] = ID_ROUTES.flatMap((route) =>
   (['bob', 'anonymous'] as const).flatMap((actor) =>
     FLAVOURS.map((flavour) => {
       const expected = expectation(route, actor, flavour.kind);
-      const { status } = refusal(route, actor);
+      // The status is the same whatever the sample's `auth`; the message is checked per app below.
+      const { status } = refusal(route, actor, 'passport');
       return {
         ...route,
         ...flavour,
@@ -208,7 +215,7 @@ const deviceCookie = () => ({ cookie: `device_id=${alice.active}` });
 const headersOf = (headers: Record<string, string> | (() => Record<string, string>)) =>
   typeof headers === 'function' ? headers() : headers;
 
-describe(`IDOR matrix: bob against alice's devices (${PLATFORM}, ${TEST_DB})`, () => {
+describe.each(SAMPLE_AUTHS)(`IDOR matrix: bob against alice's devices (auth: %s, ${PLATFORM}, ${TEST_DB})`, (auth) => {
   let app: INestApplication;
   let devices: Repository<Device>;
   let bob: string;
@@ -231,7 +238,7 @@ describe(`IDOR matrix: bob against alice's devices (${PLATFORM}, ${TEST_DB})`, (
   }
 
   beforeAll(async () => {
-    app = await startSampleApp();
+    app = await startSampleApp({ auth });
     devices = app.get(DataSource).getRepository(Device);
     app.get(EventEmitter2).on(DeviceTrackerEvents.DEVICE_LOGGED_OUT, (event: DeviceLoggedOutEvent) => {
       loggedOut.push(event);
@@ -287,7 +294,7 @@ describe(`IDOR matrix: bob against alice's devices (${PLATFORM}, ${TEST_DB})`, (
   it.each(rows('same-as-random'))('%s', async (_title, row) => {
     const response = await attack(row);
     const reference = await send(row, row.actor, randomUUID());
-    expect({ status: reference.status, message: reference.body.message }).toEqual(refusal(row, row.actor));
+    expect({ status: reference.status, message: reference.body.message }).toEqual(refusal(row, row.actor, auth));
     expect(fingerprint(response)).toEqual(fingerprint(reference));
   });
 
@@ -300,7 +307,7 @@ describe(`IDOR matrix: bob against alice's devices (${PLATFORM}, ${TEST_DB})`, (
     const response = await attack(row);
     // The guard's refusal or the module's 400, unless the platform refuses it first: Fastify's router with 414 (or 404
     // where no route has that method), Node's parser with 431 for headers too large.
-    expect([refusal(row, row.actor).status, 400, 404, 414, 431]).toContain(response.status);
+    expect([refusal(row, row.actor, auth).status, 400, 404, 414, 431]).toContain(response.status);
   });
 
   it.each([

@@ -6,7 +6,7 @@ import { Device } from 'nestjs-device-tracker';
 import request from 'supertest';
 import type { Repository } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../sample-app/src/config.js';
+import { loadConfig, SAMPLE_AUTHS, type SampleAuth } from '../../sample-app/src/config.js';
 import { hashPassword } from '../../sample-app/src/users/password.js';
 import { User } from '../../sample-app/src/users/user.entity.js';
 import { TEST_DB } from '../support/database.js';
@@ -20,6 +20,8 @@ import { claimsOf } from '../support/token-claims.js';
 const SAMPLE_JWT = loadConfig({}).jwt;
 const WRONG_SECRET = 'not-the-sample-secret';
 const LOGGED_OUT = 'This device has been logged out; sign in again';
+/** DeviceJwtGuard's answer to a token it cannot accept (a bad signature, algorithm, issuer or audience). */
+const INVALID = 'Invalid access token';
 const REVOKED = 'Refresh token has been revoked or already used';
 const jwt = new JwtService();
 const now = () => Math.floor(Date.now() / 1000);
@@ -55,27 +57,35 @@ const RSA_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.e
   format: 'pem',
 });
 
-/** Ways to mint a token from good claims that the app must still refuse, whichever secret it checks with. */
+/**
+ * Ways to mint a token from good claims that the app must still refuse, whichever secret it checks with: `reason` is
+ * what jsonwebtoken says (passport-jwt hands it over, JwtAuthGuard logs it), `guard` what DeviceJwtGuard answers.
+ */
 const forgeries = (secret: string) =>
   ({
     'expired (exp an hour ago)': {
       reason: 'jwt expired',
+      guard: 'The access token has expired',
       sign: (claims: Claims) => jwt.sign({ ...claims, iat: now() - 7200, exp: now() - 3600 }, { secret }),
     },
     'not yet valid (nbf in an hour)': {
       reason: 'jwt not active',
+      guard: 'The access token is not valid yet',
       sign: (claims: Claims) => jwt.sign(claims, { secret, expiresIn: 600, notBefore: 3600 }),
     },
     'signed with a wrong secret': {
       reason: 'invalid signature',
+      guard: INVALID,
       sign: (claims: Claims) => jwt.sign(claims, { secret: WRONG_SECRET, expiresIn: 600 }),
     },
     'alg none, unsigned': {
       reason: 'jwt signature is required',
+      guard: INVALID,
       sign: (claims: Claims) => unsigned(claims),
     },
     'alg none, keeping a valid HS256 signature': {
       reason: 'invalid algorithm',
+      guard: INVALID,
       sign: (claims: Claims) => {
         const [, payload, signature] = jwt.sign(claims, { secret, expiresIn: 600 }).split('.');
         return `${base64url({ alg: 'none', typ: 'JWT' })}.${payload}.${signature}`;
@@ -83,27 +93,33 @@ const forgeries = (secret: string) =>
     },
     'HS512 with the right secret': {
       reason: 'invalid algorithm',
+      guard: INVALID,
       sign: (claims: Claims) => jwt.sign(claims, { secret, expiresIn: 600, algorithm: 'HS512' }),
     },
     'RS256 with some RSA key': {
       reason: 'invalid algorithm',
+      guard: INVALID,
       sign: (claims: Claims) => jwt.sign(claims, { privateKey: RSA_KEY, expiresIn: 600, algorithm: 'RS256' }),
     },
     // The right secret, but not this app's token: another service sharing the secret, or a token for another API.
     'with a wrong iss': {
       reason: `jwt issuer invalid. expected: ${SAMPLE_JWT.issuer}`,
+      guard: INVALID,
       sign: (claims: Claims) => jwt.sign({ ...claims, iss: 'someone-else' }, { secret, expiresIn: 600 }),
     },
     'with no iss': {
       reason: `jwt issuer invalid. expected: ${SAMPLE_JWT.issuer}`,
+      guard: INVALID,
       sign: ({ iss: _iss, ...claims }: Claims) => jwt.sign(claims, { secret, expiresIn: 600 }),
     },
     'with a wrong aud': {
       reason: `jwt audience invalid. expected: ${SAMPLE_JWT.audience}`,
+      guard: INVALID,
       sign: (claims: Claims) => jwt.sign({ ...claims, aud: 'another-api' }, { secret, expiresIn: 600 }),
     },
     'with no aud': {
       reason: `jwt audience invalid. expected: ${SAMPLE_JWT.audience}`,
+      guard: INVALID,
       sign: ({ aud: _aud, ...claims }: Claims) => jwt.sign(claims, { secret, expiresIn: 600 }),
     },
   }) as const;
@@ -138,6 +154,18 @@ const ACCESS_ROUTES = [
 const REFRESH_ROUTE = { method: 'post', path: '/auth/refresh' } as const;
 const accessRefused = (path: string, reason: string) =>
   line('warn', `[Auth] Access token refused on GET ${path}: ${reason}`);
+/** Any line of JwtAuthGuard or SampleJwtGuard refusing an access token. */
+const ACCESS_REFUSED = /^\[Auth\] Access token refused on /;
+
+/**
+ * The answer and log line of a token the app's JWT check refuses, by `auth`: with passport, the stock 401 and
+ * jsonwebtoken's or passport-jwt's `reason` in the log; with DeviceJwtGuard, its `guard` message in both.
+ */
+function tokenRefused(auth: SampleAuth, path: string, reason: string, guard: string): Pick<Case, 'message' | 'log'> {
+  return auth === 'passport'
+    ? { message: 'Unauthorized', log: [accessRefused(path, reason)] }
+    : { message: guard, log: [accessRefused(path, guard)] };
+}
 const refreshRefused = (reason: string | RegExp) =>
   line(
     'warn',
@@ -168,31 +196,29 @@ async function afterReuse(stage: Stage): Promise<{ replayed: string; newest: Sam
   };
 }
 
-const CASES: Case[] = [
+/** The cases, as the app authenticates with `auth`: they differ only in how a token failing the JWT check is refused. */
+const cases = (auth: SampleAuth): Case[] => [
   ...ACCESS_ROUTES.flatMap(({ method, path }): Case[] => [
     {
       name: 'no token',
       method,
       path,
       token: () => '',
-      message: 'Unauthorized',
-      log: [accessRefused(path, 'No auth token')],
+      ...tokenRefused(auth, path, 'No auth token', 'Sign in: this request carries no bearer token'),
     },
-    ...Object.entries(forgeries(SAMPLE_JWT.accessSecret)).map(([name, { reason, sign }]): Case => ({
+    ...Object.entries(forgeries(SAMPLE_JWT.accessSecret)).map(([name, { reason, guard, sign }]): Case => ({
       name: `an access token ${name}`,
       method,
       path,
       token: ({ alice }) => sign(unstamped(alice.access)),
-      message: 'Unauthorized',
-      log: [accessRefused(path, reason)],
+      ...tokenRefused(auth, path, reason, guard),
     })),
     {
       name: 'a refresh token used as an access token',
       method,
       path,
       token: ({ alice }) => alice.refresh,
-      message: 'Unauthorized',
-      log: [accessRefused(path, 'invalid signature')],
+      ...tokenRefused(auth, path, 'invalid signature', INVALID),
     },
     {
       // What a refresh token would pass for if both tokens shared one secret: the typ claim still tells them apart.
@@ -307,7 +333,7 @@ const CASES: Case[] = [
   },
 ];
 
-describe(`tokens the sample app must refuse (${PLATFORM}, ${TEST_DB})`, () => {
+describe.each(SAMPLE_AUTHS)(`tokens the sample app must refuse (auth: %s, ${PLATFORM}, ${TEST_DB})`, (auth) => {
   let app: INestApplication;
   let stage: Stage;
   const logs = new LogCollector();
@@ -317,7 +343,7 @@ describe(`tokens the sample app must refuse (${PLATFORM}, ${TEST_DB})`, () => {
 
   beforeAll(async () => {
     // No grace for concurrent refreshes: a replay a few milliseconds later is reuse.
-    app = await startSampleApp({ refreshReuseGraceMs: 0 }, logs, clock);
+    app = await startSampleApp({ auth, refreshReuseGraceMs: 0 }, logs, clock);
     const users = app.get<Repository<User>>(getRepositoryToken(User));
     let deleted = 0;
     stage = {
@@ -343,7 +369,7 @@ describe(`tokens the sample app must refuse (${PLATFORM}, ${TEST_DB})`, () => {
   afterAll(() => app?.close());
   beforeEach(() => logs.clear());
 
-  it.each(CASES)('$method $path: $name', async ({ method, path, token, message, log }) => {
+  it.each(cases(auth))('$method $path: $name', async ({ method, path, token, message, log }) => {
     const presented = await token(stage);
     logs.clear(); // only what this request logs
     let call = http()[method](path);
@@ -362,6 +388,9 @@ describe(`tokens the sample app must refuse (${PLATFORM}, ${TEST_DB})`, () => {
       debug: expect.arrayContaining(wanted('debug').map((text) => expect.stringMatching(text))),
       error: [],
     });
+    // Once per refused access token, and none for a logged-out device's (DeviceSessionGuard's, at debug) or a refresh.
+    const accessRefusals = log.filter(({ text }) => text.source.includes('Access token refused')).length;
+    expect(logs.lines.warn.filter((logged) => ACCESS_REFUSED.test(logged))).toHaveLength(accessRefusals);
     // The reason, never the token (nor its signature, which is what makes it usable).
     const secrets = [presented, presented.split('.')[2]].filter(Boolean) as string[];
     expect(logs.all().filter((logged) => secrets.some((secret) => logged.includes(secret)))).toEqual([]);

@@ -1,10 +1,11 @@
 import { type ExecutionContext, HttpException, Injectable, Logger } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
+import { logRefusal } from './access-token.js';
 
 /**
  * `AuthGuard('jwt')` that says why it refused: passport hands the reason (`jwt expired`, `invalid signature`,
  * `No auth token`…) to `handleRequest`, and the stock guard drops it. Only the reason is logged, never the token;
- * the answer stays the stock one, so a client learns no more than before.
+ * the answer stays the stock one, so a client learns no more than before. The guard of `auth: 'passport'` (config.ts).
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
@@ -14,9 +15,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     const failure = err ?? (user ? undefined : info);
     // A server error (the user lookup failing) is not a refused token: whoever threw it logs it.
     if ((err || !user) && !(failure instanceof HttpException && failure.getStatus() >= 500)) {
-      const { method, url } = context.switchToHttp().getRequest<{ method: string; url: string }>();
-      // The path without its query, which could carry secrets.
-      this.logger.warn(`Access token refused on ${method} ${url.split('?')[0]}: ${reasonOf(failure)}`);
+      logRefusal(this.logger, context.switchToHttp().getRequest(), reasonOf(failure));
     }
     return super.handleRequest(err, user, info, context, status);
   }

@@ -12,6 +12,9 @@ import { SessionVerifier } from '../sessions/session-verifier.js';
 import { DeviceSessionGuard } from './device-session.guard.js';
 import { DeviceTrackerAuthGuard } from './device-tracker-auth.guard.js';
 
+/** Whether each controller is one of the module's, guarded by `DeviceTrackerAuthGuard`: read once per controller. */
+const moduleControllers = new WeakMap<object, boolean>();
+
 /**
  * Authenticates the bearer token and checks its device session in one step: use it in place of `AuthGuard('jwt')` +
  * `DeviceSessionGuard`, with the module's `jwt` option saying how tokens are signed. The token is verified as
@@ -45,8 +48,9 @@ export class DeviceJwtGuard extends DeviceSessionGuard {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http')
+    if (context.getType() !== 'http') {
       throw new UnauthorizedException('DeviceJwtGuard authenticates HTTP requests only');
+    }
     const request = context.switchToHttp().getRequest<DeviceRequest>();
     const token = this.getToken(request);
     if (!token) throw new UnauthorizedException('Sign in: this request carries no bearer token');
@@ -62,8 +66,13 @@ export class DeviceJwtGuard extends DeviceSessionGuard {
 
   /** Whether it runs for `DeviceTrackerAuthGuard`, on the module's own endpoints, rather than on a route of the app. */
   private isModuleAuthGuard(context: ExecutionContext): boolean {
-    const guards = this.reflector.get<unknown[] | undefined>(GUARDS_METADATA, context.getClass());
-    return guards?.includes(DeviceTrackerAuthGuard) ?? false;
+    const controller = context.getClass();
+    let answer = moduleControllers.get(controller);
+    if (answer === undefined) {
+      const guards = this.reflector.get<unknown[] | undefined>(GUARDS_METADATA, controller);
+      moduleControllers.set(controller, (answer = guards?.includes(DeviceTrackerAuthGuard) ?? false));
+    }
+    return answer;
   }
 
   /** The access token: by default the bearer token of `Authorization`, read as passport-jwt reads it. */

@@ -89,7 +89,8 @@ export class JwtVerifier {
     try {
       payload = this.jwt.verify(token, this.key, this.verifyOptions);
     } catch (error) {
-      throw new UnauthorizedException(REFUSALS[(error as Error).name] ?? 'Invalid access token');
+      // jsonwebtoken's own reason goes along as the cause, for a subclass that logs it; the answer names the kind only.
+      throw new UnauthorizedException(REFUSALS[(error as Error).name] ?? 'Invalid access token', { cause: error });
     }
     // A signed string rather than a claims object: jsonwebtoken accepts it, an access token it is not.
     if (typeof payload !== 'object' || payload === null) throw new UnauthorizedException('Invalid access token');

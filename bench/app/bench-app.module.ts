@@ -4,7 +4,7 @@ import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Redis } from 'ioredis';
 import { DEVICE_TRACKER_MIGRATIONS, Device, DeviceTrackerModule, RedisRevocationNotifier } from 'nestjs-device-tracker';
-import { BENCH_CONFIG, type BenchConfig } from './bench.config.js';
+import { BENCH_CONFIG, type BenchConfig, JWT_KEY } from './bench.config.js';
 import { BenchController } from './bench.controller.js';
 import { betterAuthProvider } from './better-auth.provider.js';
 import { BetterAuthGuard, BodyUserGuard, NaiveDeviceGuard } from './guards.js';
@@ -37,7 +37,9 @@ export class BenchAppModule {
         PassportModule,
         JwtModule.register({}),
         // The module as an app would configure it; the devices endpoints (logout) are used by the propagation case.
+        // `jwt` is what DeviceJwtGuard verifies (the key passport-jwt has too); it also authenticates those endpoints.
         DeviceTrackerModule.forRoot({
+          jwt: { secret: JWT_KEY, algorithms: ['HS256'] },
           ...(config.lastSeenIntervalMs !== undefined && { lastSeenInterval: config.lastSeenIntervalMs }),
           revocationNotifier: config.redisUrl
             ? new RedisRevocationNotifier(new Redis(config.redisUrl), { channel: config.redisChannel })

@@ -1,7 +1,13 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import type { Auth } from 'better-auth';
-import { CurrentDevice, type DeviceSession, DeviceSessionGuard, TrackDevice } from 'nestjs-device-tracker';
+import {
+  CurrentDevice,
+  DeviceJwtGuard,
+  type DeviceSession,
+  DeviceSessionGuard,
+  TrackDevice,
+} from 'nestjs-device-tracker';
 import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
 import { JWT_KEY } from './bench.config.js';
@@ -13,7 +19,12 @@ interface UserRequest {
   user: BenchUser;
 }
 
-/** One route shape, four ways to protect it; and the same login with and without `@TrackDevice()`. */
+/** What `DeviceJwtGuard` makes `request.user`: the token's verified claims. */
+interface ClaimsRequest {
+  user: { sub: string; sid: string };
+}
+
+/** One route shape, five ways to protect it; and the same login with and without `@TrackDevice()`. */
 @Controller()
 export class BenchController {
   constructor(
@@ -31,6 +42,13 @@ export class BenchController {
   @UseGuards(AuthGuard('jwt'), DeviceSessionGuard)
   tracked(@Req() { user }: UserRequest) {
     return { user: user.id };
+  }
+
+  /** The one-step guard: verifies the token (the module's `jwt` option) and checks its session, no passport. */
+  @Get('jwt')
+  @UseGuards(DeviceJwtGuard)
+  oneStep(@Req() { user }: ClaimsRequest) {
+    return { user: user.sub };
   }
 
   @Get('naive')

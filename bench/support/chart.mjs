@@ -5,7 +5,7 @@ const escape = (text) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').r
  * 1× (as fast as the baseline) and a mark at the target where there is one. Plain SVG, so the README shows it without a plotting dependency.
  */
 export function renderChart(rows) {
-  const labelWidth = 430;
+  const labelWidth = 540;
   const plotWidth = 420;
   const rowHeight = 26;
   const top = 34;
@@ -23,7 +23,7 @@ export function renderChart(rows) {
       row.target === undefined
         ? ''
         : `<line x1="${x(row.target)}" x2="${x(row.target)}" y1="${y + 2}" y2="${y + rowHeight - 4}" stroke="#b91c1c" stroke-width="2"/>`;
-    return `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${escape(`${row.label} (${row.database})`)}</text>
+    return `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${escape(row.label)}</text>
 <rect x="${labelWidth}" y="${y + 5}" width="${x(row.ratio) - labelWidth}" height="${rowHeight - 12}" fill="${met ? '#2563eb' : '#f59e0b'}"/>
 <text x="${Math.max(x(row.ratio), x(row.cpuRatio)) + 6}" y="${y + 16}">${row.ratio.toFixed(2)}×</text>
 <circle cx="${x(row.cpuRatio)}" cy="${y + rowHeight / 2 - 1}" r="4" fill="#111"/>${target}`;

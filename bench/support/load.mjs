@@ -12,8 +12,12 @@ export async function load({ url, method = 'GET', vary, seconds, amount, connect
   const result = await autocannon({
     url,
     method,
-    connections,
+    // autocannon refuses more connections than requests (a smoke run's rounds of scrypt logins are that short).
+    connections: amount ? Math.min(connections, amount) : connections,
     ...(amount ? { amount } : { duration: seconds }),
+    // A request unanswered for this long fails the run; scrypt logins queued behind 50 connections on a busy host
+    // took longer than autocannon's default of 10 s.
+    timeout: 30,
     // autocannon only notices that a run is over at its next sample: every 10 ms rather than every second, so
     // that a fixed amount is not timed to the whole second.
     sampleInt: 10,

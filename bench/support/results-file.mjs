@@ -1,5 +1,7 @@
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
 
 const FILE = new URL('../RESULTS.md', import.meta.url);
 
@@ -20,4 +22,31 @@ export async function writeSection(title, body) {
 export function machine() {
   const cores = cpus();
   return `${cores.length} × ${cores[0]?.model.trim() ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+/** The package.json of package `name` as Node finds it from the file `from`: the nearest node_modules/<name>. */
+function packageFile(name, from) {
+  for (let dir = dirname(realpathSync(from)); ; dir = dirname(dir)) {
+    const file = join(dir, 'node_modules', name, 'package.json');
+    if (existsSync(file)) return realpathSync(file);
+    if (dirname(dir) === dir) throw new Error(`${name} is not installed (looked from ${from})`);
+  }
+}
+
+const versionOf = (file) => JSON.parse(readFileSync(file, 'utf8')).version;
+
+/**
+ * The versions of the packages a bench app found from `main` (its compiled entry point), read from their
+ * package.json files: Express and Fastify as the Nest adapters find them.
+ */
+export function packageVersions(main) {
+  const of = (name, from = main) => packageFile(name, from);
+  return {
+    nest: versionOf(of('@nestjs/core')),
+    express: versionOf(of('express', of('@nestjs/platform-express'))),
+    fastify: versionOf(of('fastify', of('@nestjs/platform-fastify'))),
+    typeorm: versionOf(of('typeorm')),
+    jsonwebtoken: versionOf(of('jsonwebtoken')),
+    passportJwt: versionOf(of('passport-jwt')),
+  };
 }

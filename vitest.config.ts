@@ -35,6 +35,9 @@ const e2e = (platform: Platform): TestProjectInlineConfiguration => ({
     globalSetup: ['test/support/worker-databases.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // How long expect.poll() waits for a page to show an answer: a sign-in through the browser (scrypt, then several
+    // requests) took over the default second on a loaded CI machine. A wait, not a bound on anything measured.
+    expect: { poll: { timeout: 5000 } },
   },
 });
 

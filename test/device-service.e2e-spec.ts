@@ -105,10 +105,14 @@ describe(`DeviceService used directly by the host (${TEST_DB})`, () => {
 
     const rotated = await service.rotateRefreshToken(refreshToken('jti-1'), refreshToken('jti-2'));
     expect(rotated).toMatchObject({ id: device.id, refreshTokenJti: storedId('jti-2') });
-    await expect(service.rotateRefreshToken('jti-never-issued', 'jti-3')).rejects.toBeInstanceOf(UnauthorizedException);
+    const unknown = service.rotateRefreshToken('jti-never-issued', 'jti-3');
+    await expect(unknown).rejects.toBeInstanceOf(UnauthorizedException);
+    await expect(unknown).rejects.toThrow('Invalid refresh token; sign in again');
 
     await service.logout('u', device.id);
-    await expect(service.rotateRefreshToken('jti-2', 'jti-4')).rejects.toBeInstanceOf(UnauthorizedException);
+    const loggedOut = service.rotateRefreshToken('jti-2', 'jti-4');
+    await expect(loggedOut).rejects.toBeInstanceOf(UnauthorizedException);
+    await expect(loggedOut).rejects.toThrow('Refresh token has been revoked or already used');
     expect(await service.isRefreshTokenActive('jti-4')).toBe(false);
   });
 

@@ -18,6 +18,9 @@ import { testTypeOrmModule, TEST_DB } from './support/database.js';
 import { LogCollector } from './support/log-collector.js';
 import { startTestApp } from './support/platform.js';
 
+const REVOKED = 'Refresh token has been revoked or already used';
+const INVALID = 'Invalid refresh token; sign in again';
+
 /** A refresh route that hands out a new access token only: its refresh token lives until it expires. */
 @Controller()
 class NonRotatingAuthController {
@@ -89,12 +92,24 @@ describe(`@TrackRefresh() on a refresh route that does not rotate (${TEST_DB})`,
     await app.get(DeviceService).rotateRefreshToken(alice.refresh, replacement);
 
     const refused = await refresh(alice.refresh).expect(401);
-    expect(refused.body.message).toBe('Refresh token has been revoked or already used');
+    expect(refused.body.message).toBe(REVOKED);
   });
 
-  it("refuses a logged-out device's refresh token", async () => {
+  it("refuses a logged-out device's refresh token as revoked", async () => {
     const alice = await login();
     await http().post(`/devices/${alice.deviceId}/logout`).auth(alice.access, { type: 'bearer' }).expect(200);
-    await refresh(alice.refresh).expect(401);
+    expect((await refresh(alice.refresh).expect(401)).body.message).toBe(REVOKED);
   });
+
+  it.each([
+    ['a value that is no JWT', () => 'garbage'],
+    ['a JWT whose payload cannot be read', () => 'eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.c2ln'],
+    ['a well-signed JWT no device was given', () => jwtService().sign({ sub: 'alice' }, { jwtid: randomUUID() })],
+    ['a JWT naming a session no device has', () => jwtService().sign({ sub: 'alice', sid: randomUUID() })],
+  ])('refuses %s as invalid, before the handler runs', async (_label, token) => {
+    const refused = await refresh(token()).expect(401);
+    expect(refused.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: INVALID });
+  });
+
+  const jwtService = () => app.get(JwtService);
 });

@@ -62,7 +62,6 @@ export class TrackRefreshInterceptor implements NestInterceptor {
         throw new BadRequestException('No refresh token in the request: send it as refresh_token in the body');
       }
       const session = await this.unlessStoreFails(() => this.refresh.sessionOf(presented));
-      if (!session) throw refreshRefused();
       setDeviceSession(request, withClaims(session, this.options.sessionClaim));
       return presented;
     }).pipe(

@@ -14,8 +14,14 @@ import { toDeviceSnapshot } from '../views/device-view.js';
 import { jwtStringClaim } from '../values/jwt-claims.js';
 import { refreshTokenId, tryRefreshTokenId } from './refresh-token-id.js';
 
-/** One answer for every refused refresh: it tells a client nothing about why. */
+/** A refresh token of a device, refused: its device is logged out, or the token was replaced (and maybe stolen). */
 export const refreshRefused = () => new UnauthorizedException('Refresh token has been revoked or already used');
+
+/**
+ * A refresh token the module cannot read, or that no device holds: not one it tracks (forged, mistyped, issued before
+ * the module, or of a device since pruned or signed in again). It says nothing about any device.
+ */
+export const refreshInvalid = () => new UnauthorizedException('Invalid refresh token; sign in again');
 
 /** Refresh token rotation with reuse detection (RFC 9700 §4.14). */
 @Injectable()
@@ -38,16 +44,23 @@ export class RefreshRotationService {
 
   /**
    * The session of the active device `token` belongs to, as its current, replaced or concurrent refresh token, or
-   * through its session claim; `undefined` when it is none of an active device's.
+   * through its session claim.
+   *
+   * @throws UnauthorizedException {@link refreshInvalid} when no device holds the token, {@link refreshRefused} when
+   * its device is logged out.
    */
-  async sessionOf(token: string): Promise<SessionRef | undefined> {
+  async sessionOf(token: string): Promise<SessionRef> {
     const jti = tryRefreshTokenId(token);
-    if (jti === undefined) return undefined;
+    if (jti === undefined) throw refreshInvalid();
     const device =
       (await this.store.findByIssuedToken(jti)) ??
       (await this.store.findByReplacedToken(jti)) ??
       (await this.deviceOfSession(token));
-    return device?.isActive && device.sessionId ? { deviceId: device.id, sessionId: device.sessionId } : undefined;
+    if (!device) throw refreshInvalid();
+    if (!device.isActive) throw refreshRefused();
+    // A device tracked without sessions (0.1's rows): no session to hand the route.
+    if (!device.sessionId) throw refreshInvalid();
+    return { deviceId: device.id, sessionId: device.sessionId };
   }
 
   /**
@@ -56,12 +69,13 @@ export class RefreshRotationService {
    * logs the device out.
    *
    * @param client who refreshes, when known: the reuse event tells where the token came from.
-   * @throws UnauthorizedException when the old token is unknown, replaced, or its device is logged out.
+   * @throws UnauthorizedException {@link refreshInvalid} when no device holds the old token, {@link refreshRefused}
+   * when it was replaced or its device is logged out.
    */
   async rotate(oldToken: string, newToken: string, client?: ClientInfo): Promise<Device> {
     const oldJti = tryRefreshTokenId(oldToken);
     const newJti = refreshTokenId(newToken);
-    if (oldJti === undefined) throw refreshRefused();
+    if (oldJti === undefined) throw refreshInvalid();
     const now = new Date(this.clock.now());
     const seen = { lastSeenAt: now, ...(client ? { ipAddress: client.ipAddress } : {}) };
     const rotation = { previousRefreshTokenJti: oldJti, concurrentRefreshTokenJti: null, refreshTokenRotatedAt: now };
@@ -73,7 +87,12 @@ export class RefreshRotationService {
       }
       const device: Device | null =
         (await this.store.findByReplacedToken(oldJti)) ?? (await this.deviceOfSession(oldToken));
-      if (!device?.isActive || !device.refreshTokenJti) break;
+      if (!device) {
+        // The current token of a logged-out device is refused as such; a token no device holds is invalid.
+        if (await this.store.findByIssuedToken(oldJti)) break;
+        throw refreshInvalid();
+      }
+      if (!device.isActive || !device.refreshTokenJti) break;
       let move: DeviceChanges;
       if (device.concurrentRefreshTokenJti === oldJti) {
         move = { refreshTokenJti: newJti, ...rotation };

@@ -6,7 +6,6 @@ import { readClientInfo } from './http/client-info.js';
 import { currentDeviceId } from './http/device-id.js';
 import { normaliseDeviceId } from './values/device-id.js';
 import { type DeviceSession, type SessionRef, withClaims } from './http/device-session.js';
-import { destroyRequestSession, requestSessionId } from './http/request-session.js';
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 import { LoginService } from './login/login.service.js';
 import type { Device } from './persistence/device.entity.js';
@@ -154,21 +153,8 @@ export class DeviceService {
    *
    * @throws the database's error when the answer is not cached and the database cannot be asked.
    */
-  async verifySession(sessionId: string, userId: UserId): Promise<DeviceSession | undefined> {
-    const session = await this.sessions.verify(sessionId, userId);
-    return session && withClaims(session, this.options.sessionClaim);
-  }
-
-  /**
-   * Destroys the request's own express session when a logout it made has ended it. The store copy is gone
-   * already, but express-session would save the request's session back into the store as the response ends.
-   * Called by the devices controller.
-   *
-   * @internal
-   */
-  async endRequestSessionIfLoggedOut(request: DeviceRequest): Promise<void> {
-    const sessionId = requestSessionId(request, this.options);
-    if (sessionId && this.sessions.isRevoked(sessionId)) await destroyRequestSession(request, this.options);
+  verifySession(sessionId: string, userId: UserId): Promise<DeviceSession | undefined> {
+    return this.sessions.verify(sessionId, userId);
   }
 
   /**

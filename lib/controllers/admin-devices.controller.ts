@@ -33,7 +33,8 @@ import { parseDeviceIdPipe } from '../pipes/parse-device-id.pipe.js';
 import { ParseIpAddressPipe } from '../pipes/parse-ip-address.pipe.js';
 import { ParsePageParamPipe } from '../pipes/parse-page-param.pipe.js';
 import { ParseUserIdPipe } from '../pipes/parse-user-id.pipe.js';
-import { normaliseUserId } from '../values/user-id.js';
+import { type Caller, endSessionIfLoggedOut, readCaller } from '../http/caller.js';
+import { SessionVerifier } from '../sessions/session-verifier.js';
 import { ApiPageQueries } from '../openapi/api-page-queries.decorator.js';
 import {
   AdminDevicesPageSchema,
@@ -78,6 +79,7 @@ export class AdminDevicesController {
 
   constructor(
     private readonly devices: DeviceService,
+    private readonly sessions: SessionVerifier,
     @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
   ) {}
 
@@ -113,9 +115,9 @@ export class AdminDevicesController {
     @Query('limit', new ParsePageParamPipe('limit', 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)) limit: number,
     @Query('offset', new ParsePageParamPipe('offset', 0, MAX_PAGE_OFFSET, 0)) offset: number,
   ): Promise<AdminDevicesPage> {
+    const caller = readCaller(request, this.options);
     const { items, total } = await this.devices.search({ userId, active, ipAddress, seenSince }, { limit, offset });
-    const current = this.devices.currentDeviceId(request);
-    return { items: items.map((device) => toAdminDeviceView(device, current)), total, limit, offset };
+    return { items: items.map((device) => toAdminDeviceView(device, caller.deviceId)), total, limit, offset };
   }
 
   /** Logs out every device of the user `?userId=` names, e.g. an account that was taken over. */
@@ -129,10 +131,11 @@ export class AdminDevicesController {
     @Req() request: DeviceRequest,
     @Query('userId', new ParseUserIdPipe('userId')) userId: string,
   ): Promise<{ loggedOut: number }> {
+    const caller = readCaller(request, this.options);
     const loggedOut = await this.devices.logoutAll(userId, 'admin');
-    this.logger.log(`Administrator ${this.actor(request)} logged out ${loggedOut} devices of user ${userId}`);
+    this.logger.log(`Administrator ${actor(caller)} logged out ${loggedOut} devices of user ${userId}`);
     // The administrator may have logged out their own account.
-    await this.devices.endRequestSessionIfLoggedOut(request);
+    await this.endRequestSession(request, caller);
     return { loggedOut };
   }
 
@@ -143,7 +146,8 @@ export class AdminDevicesController {
   @ApiBadRequestResponse({ type: ErrorSchema, description: 'id is not a UUID' })
   @ApiNotFoundResponse({ type: ErrorSchema, description: 'No such device' })
   async findOne(@Req() request: DeviceRequest, @Param('id', parseDeviceIdPipe()) id: string): Promise<AdminDeviceView> {
-    return toAdminDeviceView(await this.devices.findById(id), this.devices.currentDeviceId(request));
+    const caller = readCaller(request, this.options);
+    return toAdminDeviceView(await this.devices.findById(id), caller.deviceId);
   }
 
   /** Logs out any user's device, as its owner would: its tokens (or express session) stop working at once. */
@@ -158,14 +162,20 @@ export class AdminDevicesController {
   @ApiBadRequestResponse({ type: ErrorSchema, description: 'id is not a UUID' })
   @ApiNotFoundResponse({ type: ErrorSchema, description: 'No such device' })
   async logout(@Req() request: DeviceRequest, @Param('id', parseDeviceIdPipe()) id: string): Promise<AdminDeviceView> {
+    const caller = readCaller(request, this.options);
     const device = await this.devices.logoutById(id);
-    this.logger.log(`Administrator ${this.actor(request)} logged out device ${id} of user ${device.userId}`);
-    await this.devices.endRequestSessionIfLoggedOut(request);
-    return toAdminDeviceView(device, this.devices.currentDeviceId(request));
+    this.logger.log(`Administrator ${actor(caller)} logged out device ${id} of user ${device.userId}`);
+    await this.endRequestSession(request, caller);
+    return toAdminDeviceView(device, caller.deviceId);
   }
 
-  /** The administrator's user id, for the log; JSON-quoted, as it comes from the host and may hold anything. */
-  private actor(request: DeviceRequest): string {
-    return JSON.stringify(normaliseUserId(this.options.getUserId(request)) ?? null);
+  /** A logout that ended the administrator's own express session must not let the middleware save it back. */
+  private endRequestSession(request: DeviceRequest, caller: Caller): Promise<void> {
+    return endSessionIfLoggedOut(request, caller, (sessionId) => this.sessions.isRevoked(sessionId), this.options);
   }
+}
+
+/** The administrator's user id, for the log; JSON-quoted, as it comes from the host and may hold anything. */
+function actor(caller: Caller): string {
+  return JSON.stringify(caller.userId);
 }

@@ -8,7 +8,6 @@ import {
   Post,
   Query,
   Req,
-  UnauthorizedException,
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
@@ -20,8 +19,8 @@ import {
 } from '../device-tracker.constants.js';
 import { DEFAULTS } from '../device-tracker.defaults.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
-import { requireCheckedSession } from '../http/checked-session.js';
-import { normaliseUserId } from '../values/user-id.js';
+import { type Caller, endSessionIfLoggedOut, readCaller } from '../http/caller.js';
+import { SessionVerifier } from '../sessions/session-verifier.js';
 import { toDeviceView, type DeviceView } from '../views/device-view.js';
 import { DeviceService } from '../device.service.js';
 import { OwnEndpointsSessionGuard } from '../guards/own-endpoints-session.guard.js';
@@ -55,6 +54,7 @@ import {
 export class DevicesController {
   constructor(
     private readonly devices: DeviceService,
+    private readonly sessions: SessionVerifier,
     @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
   ) {}
 
@@ -69,9 +69,9 @@ export class DevicesController {
     @Query('limit', new ParsePageParamPipe('limit', 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)) limit: number,
     @Query('offset', new ParsePageParamPipe('offset', 0, MAX_PAGE_OFFSET, 0)) offset: number,
   ): Promise<DeviceView[]> {
-    const current = this.devices.currentDeviceId(request);
-    const devices = await this.devices.list(this.userId(request), { limit, offset });
-    return devices.map((device) => toDeviceView(device, current));
+    const { userId, deviceId } = readCaller(request, this.options);
+    const devices = await this.devices.list(userId, { limit, offset });
+    return devices.map((device) => toDeviceView(device, deviceId));
   }
 
   @Post('logout-others')
@@ -80,14 +80,13 @@ export class DevicesController {
   @ApiOkResponse({ type: LoggedOutCountSchema })
   @ApiBadRequestResponse({ type: ErrorSchema, description: 'The request does not say which device it comes from' })
   async logoutOthers(@Req() request: DeviceRequest): Promise<{ loggedOut: number }> {
-    const userId = this.userId(request);
-    const current = this.devices.currentDeviceId(request);
-    if (!current) {
+    const { userId, deviceId } = readCaller(request, this.options);
+    if (!deviceId) {
       throw new BadRequestException(
         'Cannot tell which device this request comes from: send its device id (header or cookie) or a token with a session claim',
       );
     }
-    return { loggedOut: await this.devices.logoutOthers(userId, current) };
+    return { loggedOut: await this.devices.logoutOthers(userId, deviceId) };
   }
 
   /** Logs out every device, this one included: its tokens stop working once the answer is sent. */
@@ -96,8 +95,9 @@ export class DevicesController {
   @ApiOperation({ summary: 'Log out all my devices', description: 'This one too: its tokens stop working.' })
   @ApiOkResponse({ type: LoggedOutCountSchema })
   async logoutAll(@Req() request: DeviceRequest): Promise<{ loggedOut: number }> {
-    const loggedOut = await this.devices.logoutAll(this.userId(request));
-    await this.devices.endRequestSessionIfLoggedOut(request);
+    const caller = readCaller(request, this.options);
+    const loggedOut = await this.devices.logoutAll(caller.userId);
+    await this.endRequestSession(request, caller);
     return { loggedOut };
   }
 
@@ -112,20 +112,14 @@ export class DevicesController {
   @ApiBadRequestResponse({ type: ErrorSchema, description: 'id is not a UUID' })
   @ApiNotFoundResponse({ type: ErrorSchema, description: 'No such device among mine' })
   async logout(@Req() request: DeviceRequest, @Param('id', parseDeviceIdPipe()) id: string): Promise<DeviceView> {
-    const device = await this.devices.logout(this.userId(request), id);
-    await this.devices.endRequestSessionIfLoggedOut(request);
-    return toDeviceView(device, this.devices.currentDeviceId(request));
+    const caller = readCaller(request, this.options);
+    const device = await this.devices.logout(caller.userId, id);
+    await this.endRequestSession(request, caller);
+    return toDeviceView(device, caller.deviceId);
   }
 
-  /**
-   * The caller's user id. The devices endpoints always need a checked session when the request claims one: with
-   * `whenSessionCheckFails: 'allow'` the guard may have let an unchecked one through, and a logged-out device
-   * must not log out the others.
-   */
-  private userId(request: DeviceRequest): string {
-    requireCheckedSession(request, this.options);
-    const userId = normaliseUserId(this.options.getUserId(request));
-    if (userId === undefined) throw new UnauthorizedException('The authenticated user has no id');
-    return userId;
+  /** A logout that ended the caller's own express session must not let the middleware save it back. */
+  private endRequestSession(request: DeviceRequest, caller: Caller): Promise<void> {
+    return endSessionIfLoggedOut(request, caller, (sessionId) => this.sessions.isRevoked(sessionId), this.options);
   }
 }

@@ -20,11 +20,11 @@ import { afterResponse, type FinishingResponse } from '../http/after-response.js
 import { recordedIp } from '../http/client-ip.js';
 import { claimedSessionId } from '../http/session-claim.js';
 import {
+  type DeviceSession,
   markSessionChecked,
   markSessionLookedAt,
-  type SessionRef,
+  setCaller,
   setDeviceSession,
-  withClaims,
 } from '../http/device-session.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 import { TrackingRetrier } from '../login/tracking-retrier.js';
@@ -59,10 +59,9 @@ export class DeviceSessionGuard implements CanActivate {
     @Inject(DEVICE_TRACKER_OPTIONS) protected readonly options: ResolvedDeviceTrackerOptions,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const http = context.switchToHttp();
-    const request = http.getRequest<DeviceRequest>();
+    const request = context.switchToHttp().getRequest<DeviceRequest>();
     // Whatever follows, the module looked: @CurrentDevice() answers undefined here rather than calling it misplaced.
     markSessionLookedAt(request);
     if (this.shouldSkip(context)) {
@@ -76,14 +75,24 @@ export class DeviceSessionGuard implements CanActivate {
     if (userId === undefined) throw new UnauthorizedException('The authenticated user has no id');
 
     const sessionId = this.getSessionId(request);
+    setCaller(request, userId, sessionId);
     if (!sessionId) return this.handleMissingSession(request);
-    let session: SessionRef | undefined;
-    try {
-      session = await this.sessions.verify(sessionId, userId);
-    } catch (error) {
-      if (this.handleCheckFailure(error as Error, request)) return true;
-      throw new ServiceUnavailableException(SESSION_CHECK_UNAVAILABLE);
-    }
+    // Most requests are answered from memory: then the guard answers at once, without a promise.
+    const known = this.sessions.cached(sessionId, userId);
+    if (known !== undefined) return this.admit(context, known, sessionId, userId);
+    return this.sessions.verify(sessionId, userId).then(
+      (session) => this.admit(context, session ?? null, sessionId, userId),
+      (error: Error) => {
+        if (this.handleCheckFailure(error, request)) return true;
+        throw new ServiceUnavailableException(SESSION_CHECK_UNAVAILABLE);
+      },
+    );
+  }
+
+  /** Lets the request through on its verified session, or refuses it when the session is not (or not yet) live. */
+  private admit(context: ExecutionContext, session: DeviceSession | null, sessionId: string, userId: string): true {
+    const http = context.switchToHttp();
+    const request = http.getRequest<DeviceRequest>();
     if (!session) {
       // Its login is answered, but its device is still waiting for the database: not logged out, not yet in.
       if (this.retrier.isPending(sessionId)) {
@@ -93,13 +102,15 @@ export class DeviceSessionGuard implements CanActivate {
       this.logger.debug(`Refused a request of user ${userId}: its device session is logged out, replaced or unknown`);
       throw new UnauthorizedException('This device has been logged out; sign in again');
     }
-    setDeviceSession(request, withClaims(session, this.options.sessionClaim));
-    const response = http.getResponse<FinishingResponse>();
-    this.lastSeen.record(
-      session.deviceId,
-      () => recordedIp(request, this.options.storeIpAddress),
-      (write) => afterResponse(response, write),
-    );
+    setDeviceSession(request, session);
+    if (this.lastSeen.isDue(session.deviceId)) {
+      const response = http.getResponse<FinishingResponse>();
+      this.lastSeen.record(
+        session.deviceId,
+        () => recordedIp(request, this.options.storeIpAddress),
+        (write) => afterResponse(response, write),
+      );
+    }
     return true;
   }
 

@@ -1,8 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import { requireCheckedSession } from '../http/checked-session.js';
-import { DEVICE_TRACKER_OPTIONS, DEVICES_ADMIN_GUARD } from '../device-tracker.constants.js';
-import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { requireCheckedSession } from '../http/caller.js';
+import { DEVICES_ADMIN_GUARD } from '../device-tracker.constants.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 
 /**
@@ -11,13 +10,10 @@ import type { DeviceRequest } from '../interfaces/device-request.interface.js';
  */
 @Injectable()
 export class DeviceTrackerAdminGuard implements CanActivate {
-  constructor(
-    @Inject(DEVICES_ADMIN_GUARD) private readonly delegate: CanActivate,
-    @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
-  ) {}
+  constructor(@Inject(DEVICES_ADMIN_GUARD) private readonly delegate: CanActivate) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> | Observable<boolean> {
-    requireCheckedSession(context.switchToHttp().getRequest<DeviceRequest>(), this.options);
+    requireCheckedSession(context.switchToHttp().getRequest<DeviceRequest>());
     return this.delegate.canActivate(context);
   }
 }

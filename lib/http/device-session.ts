@@ -1,13 +1,13 @@
 /** The device a request acts for, and the login session it is on. */
 export interface DeviceSession {
   /** The device's id, as the devices API shows it. */
-  deviceId: string;
+  readonly deviceId: string;
   /**
    * The login session: sign it into the access and refresh tokens as the `sessionClaim` (`sid`). Every login makes
    * a new one, so logging a device out kills every token of that login, including ones a thief copied. With
    * express-session it is the express-session id, as secret as the session cookie: never send it to the client.
    */
-  sessionId: string;
+  readonly sessionId: string;
   /**
    * The claims to sign into both tokens: `{ sid: sessionId }` (named after the `sessionClaim` option). Spread it into
    * the payload, `jwt.sign({ sub: user.id, ...device.claims })`, so every token of this login can be refused at once.
@@ -17,7 +17,7 @@ export interface DeviceSession {
 }
 
 /** A device session as the services hand it around, before the claim name is known. */
-export type SessionRef = Omit<DeviceSession, 'claims'>;
+export type SessionRef = { deviceId: string; sessionId: string };
 
 /** `ref` itself (its identity matters to the login service), with its `claims` under the claim name `sessionClaim`. */
 export function withClaims(ref: SessionRef, sessionClaim: string): DeviceSession {
@@ -27,20 +27,42 @@ export function withClaims(ref: SessionRef, sessionClaim: string): DeviceSession
   return ref as DeviceSession;
 }
 
-const DEVICE_SESSION = Symbol('device-tracker:device-session');
-const SESSION_LOOKED_AT = Symbol('device-tracker:session-looked-at');
-const SESSION_CHECKED = Symbol('device-tracker:session-checked');
+/**
+ * What the module's enhancers learned of one request, kept on it under one symbol so that the request is read once,
+ * at the HTTP edge: the guard or interceptor writes it, the module's controllers and `@CurrentDevice()` read it.
+ */
+interface RequestState {
+  /** One of the module's enhancers looked at the request, found a session or not. */
+  lookedAt: boolean;
+  /** The session check is decided: verified, let through without a session, or exempt. */
+  checked: boolean;
+  /** The session verified (guard) or reserved (login, refresh). */
+  session?: DeviceSession;
+  /** The authenticated user's id, as the session guard found it. */
+  userId?: string;
+  /** The session the request claims, as the session guard found it (verified or not). */
+  claimedSessionId?: string;
+}
 
-type Marked = { [DEVICE_SESSION]?: DeviceSession; [SESSION_LOOKED_AT]?: true; [SESSION_CHECKED]?: true };
+const STATE = Symbol('device-tracker:request');
+
+type Stateful = { [STATE]?: RequestState };
+
+function stateOf(request: object): RequestState {
+  let state = (request as Stateful)[STATE];
+  if (!state) (request as Stateful)[STATE] = state = { lookedAt: false, checked: false };
+  return state;
+}
 
 /** Remembers on the request the session the interceptor reserved or the guard verified. */
 export function setDeviceSession(request: object, session: DeviceSession): void {
-  (request as Marked)[DEVICE_SESSION] = session;
-  markSessionChecked(request);
+  const state = stateOf(request);
+  state.session = session;
+  state.lookedAt = state.checked = true;
 }
 
 export function getDeviceSession(request: object): DeviceSession | undefined {
-  return (request as Marked)[DEVICE_SESSION];
+  return (request as Stateful)[STATE]?.session;
 }
 
 /**
@@ -48,11 +70,11 @@ export function getDeviceSession(request: object): DeviceSession | undefined {
  * answers `undefined` for "no device" rather than telling the host it is used where the module never runs.
  */
 export function markSessionLookedAt(request: object): void {
-  (request as Marked)[SESSION_LOOKED_AT] = true;
+  stateOf(request).lookedAt = true;
 }
 
 export function isSessionLookedAt(request: object): boolean {
-  return (request as Marked)[SESSION_LOOKED_AT] === true;
+  return (request as Stateful)[STATE]?.lookedAt === true;
 }
 
 /**
@@ -60,10 +82,23 @@ export function isSessionLookedAt(request: object): boolean {
  * Not before the user is known: a guard that ran before authentication decided nothing.
  */
 export function markSessionChecked(request: object): void {
-  markSessionLookedAt(request);
-  (request as Marked)[SESSION_CHECKED] = true;
+  const state = stateOf(request);
+  state.lookedAt = state.checked = true;
 }
 
 export function isSessionChecked(request: object): boolean {
-  return (request as Marked)[SESSION_CHECKED] === true;
+  return (request as Stateful)[STATE]?.checked === true;
+}
+
+/** Notes who the session guard found the caller to be, and which session the request claims. */
+export function setCaller(request: object, userId: string, claimedSessionId: string | undefined): void {
+  const state = stateOf(request);
+  state.userId = userId;
+  state.claimedSessionId = claimedSessionId;
+}
+
+/** The caller as the session guard found it: `undefined` when no session guard has read the request. */
+export function getCaller(request: object): { userId: string; claimedSessionId?: string } | undefined {
+  const state = (request as Stateful)[STATE];
+  return state?.userId === undefined ? undefined : { userId: state.userId, claimedSessionId: state.claimedSessionId };
 }

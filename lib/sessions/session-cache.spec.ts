@@ -5,10 +5,11 @@ import { type Clock, systemClock } from '../interfaces/clock.interface.js';
 import type { DeviceTrackerModuleOptions } from '../interfaces/device-tracker-options.interface.js';
 import type { RevocationListener, RevocationNotifier } from '../interfaces/revocation-notifier.interface.js';
 import { InMemoryRevocationNotifier } from '../revocation/in-memory-revocation-notifier.js';
+import { withClaims } from '../http/device-session.js';
 import { SessionCache } from './session-cache.js';
 
-const ALICE = { deviceId: 'device-a', userId: 'alice' };
-const BOB = { deviceId: 'device-b', userId: 'bob' };
+const ALICE = { userId: 'alice', session: withClaims({ deviceId: 'device-a', sessionId: 's1' }, 'sid') };
+const BOB = { userId: 'bob', session: withClaims({ deviceId: 'device-b', sessionId: 's2' }, 'sid') };
 
 /** A notifier whose listening state the test controls, and which records what the cache does with it. */
 class FakeNotifier implements RevocationNotifier {

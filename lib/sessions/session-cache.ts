@@ -1,15 +1,16 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { DEVICE_TRACKER_OPTIONS } from '../device-tracker.constants.js';
+import type { DeviceSession } from '../http/device-session.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { type Clock, DeviceTrackerClock } from '../interfaces/clock.interface.js';
 import { type RevocationListener, RevocationNotifier } from '../interfaces/revocation-notifier.interface.js';
 import { lifetimesOn } from './lru-clock.js';
 
-/** A session known to be active, and whose it is. */
+/** A session known to be active, whose it is, and the device session its requests are handed. */
 export interface CachedSession {
-  deviceId: string;
   userId: string;
+  session: DeviceSession;
 }
 
 /**

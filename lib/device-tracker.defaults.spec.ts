@@ -41,6 +41,7 @@ describe('DEFAULTS', () => {
     ['DeviceTrackerModuleOptions', 'userAgentCacheSize', DEFAULTS.userAgentCacheSize],
     ['DeviceJwtOptions', 'algorithms', DEFAULTS.jwtAlgorithm],
     ['DeviceJwtOptions', 'clockTolerance', DEFAULTS.jwtClockTolerance],
+    ['DeviceJwtOptions', 'cacheSize', DEFAULTS.jwtCacheSize],
     ['DeviceIdCookieOptions', 'name', DEFAULTS.deviceIdCookie.name],
     ['DeviceIdCookieOptions', 'maxAge', DEFAULTS.deviceIdCookie.maxAge],
     ['DeviceIdCookieOptions', 'sameSite', DEFAULTS.deviceIdCookie.sameSite],

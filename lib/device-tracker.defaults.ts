@@ -30,6 +30,7 @@ export const DEFAULTS = {
   userAgentCacheSize: 1000,
   jwtAlgorithm: 'HS256',
   jwtClockTolerance: 0,
+  jwtCacheSize: 10_000,
   path: 'devices',
   adminPath: 'admin/devices',
   isGlobal: true,

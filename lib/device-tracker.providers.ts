@@ -36,7 +36,7 @@ export const deviceTrackerProviders: Provider[] = [
     inject: [MODULE_OPTIONS_TOKEN, DEVICE_TRACKER_OPTIONS],
   },
   { provide: DeviceTrackerClock, useValue: systemClock },
-  { provide: JWT_VERIFIER, useFactory: JwtVerifier.fromOptions, inject: [MODULE_OPTIONS_TOKEN] },
+  { provide: JWT_VERIFIER, useFactory: JwtVerifier.fromOptions, inject: [MODULE_OPTIONS_TOKEN, DeviceTrackerClock] },
   { provide: DEVICE_EVENT_EMITTER, useFactory: findEventEmitter, inject: [ModuleRef] },
   { provide: DEVICE_TABLE, useFactory: prepareDeviceTable, inject: [getDataSourceToken(), DEVICE_TRACKER_OPTIONS] },
   {

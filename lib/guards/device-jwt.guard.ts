@@ -47,14 +47,21 @@ export class DeviceJwtGuard extends DeviceSessionGuard {
     this.verifier = verifier;
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') {
       throw new UnauthorizedException('DeviceJwtGuard authenticates HTTP requests only');
     }
     const request = context.switchToHttp().getRequest<DeviceRequest>();
     const token = this.getToken(request);
     if (!token) throw new UnauthorizedException('Sign in: this request carries no bearer token');
-    const user = await this.validate(this.verifier.verify(token), request);
+    const user = this.validate(this.verifier.verify(token), request);
+    // A subclass's validate() may ask the database; the default answers at once, and so does the guard then.
+    return isThenable(user)
+      ? Promise.resolve(user).then((resolved) => this.authenticated(context, request, resolved))
+      : this.authenticated(context, request, user);
+  }
+
+  private authenticated(context: ExecutionContext, request: DeviceRequest, user: unknown): boolean | Promise<boolean> {
     if (user === undefined || user === null || user === false) throw new UnauthorizedException('Invalid access token');
     request.user = user;
     // As the `authGuard` of the module's own endpoints it authenticates only, as any other would: the session guard
@@ -81,10 +88,14 @@ export class DeviceJwtGuard extends DeviceSessionGuard {
   }
 
   /**
-   * What becomes `request.user`, from the verified claims (as a passport strategy's `validate()`): by default the
-   * claims themselves. Return `null` or throw an `HttpException` to refuse the token.
+   * What becomes `request.user`, from the verified claims (as a passport strategy's `validate()`), or a promise of
+   * it: by default the claims themselves. Return `null` or throw an `HttpException` to refuse the token.
    */
   protected validate(claims: JwtClaims, _request: DeviceRequest): unknown {
     return claims;
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }

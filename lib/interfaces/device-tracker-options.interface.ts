@@ -38,6 +38,12 @@ export interface DeviceJwtOptions {
   audience?: string | string[];
   /** Seconds of clock skew allowed on `exp` and `nbf`. Default: `0`. */
   clockTolerance?: number;
+  /**
+   * How many tokens that passed verification each instance remembers, by their whole text: a client sends the same
+   * token with every request, and a token seen again skips the signature check (its `exp` is still checked on each
+   * request). `0` verifies every request afresh. Default: `10000`.
+   */
+  cacheSize?: number;
 }
 
 /** A retention schedule: `DeviceService.prune()` run every `every` milliseconds. */

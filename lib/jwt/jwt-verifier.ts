@@ -1,8 +1,10 @@
 import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { UnauthorizedException } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { DEFAULTS } from '../device-tracker.defaults.js';
 import { invalid } from '../device-tracker.options.js';
+import type { Clock } from '../interfaces/clock.interface.js';
 import type {
   DeviceJwtOptions,
   DeviceTrackerModuleOptions,
@@ -25,6 +27,8 @@ interface Jsonwebtoken {
 interface VerifyOptions {
   algorithms: JwtAlgorithm[];
   clockTolerance: number;
+  /** Now, in seconds since the epoch: the module's clock, so that tests can move time on. */
+  clockTimestamp?: number;
   issuer?: string | [string, ...string[]];
   audience?: string | [string, ...string[]];
 }
@@ -48,23 +52,42 @@ const REFUSALS: Record<string, string> = {
   NotBeforeError: 'The access token is not valid yet',
 };
 
+/** A token that passed every check: its claims as JSON (each request gets its own copy) and when it expires. */
+interface Verified {
+  json: string;
+  exp: number | undefined;
+}
+
 /**
  * Verifies access tokens with jsonwebtoken, as passport-jwt does, on a key built once: given a string, jsonwebtoken
  * builds a key object again on every call, which costs more than the rest of the verification. jose was measured
  * too: its WebCrypto HMAC took about four times as long in Node 20 (bench/RESULTS.md).
+ *
+ * A client sends the same access token with every request until it expires, so the tokens that passed are
+ * remembered (`jwt.cacheSize`), by their whole text: a token seen again skips the signature, algorithm, `iss` and `aud`
+ * checks, whose answer cannot change, and is still refused once its `exp` has passed, as jsonwebtoken would refuse it.
  */
 export class JwtVerifier {
   /** The verifier for the module's `jwt` option, or `null` when it is not set. */
-  static fromOptions({ jwt }: DeviceTrackerModuleOptions): JwtVerifier | null {
-    return jwt === undefined ? null : new JwtVerifier(jwt);
+  static fromOptions({ jwt }: DeviceTrackerModuleOptions, clock: Clock): JwtVerifier | null {
+    return jwt === undefined ? null : new JwtVerifier(jwt, clock);
   }
 
   private readonly jwt: Jsonwebtoken;
   private readonly key: KeyObject;
   private readonly verifyOptions: VerifyOptions;
+  private readonly verified: LRUCache<string, Verified> | undefined;
 
-  constructor(options: DeviceJwtOptions) {
+  constructor(
+    options: DeviceJwtOptions,
+    private readonly clock: Clock,
+  ) {
     this.jwt = loadJsonwebtoken();
+    const cacheSize = options.cacheSize ?? DEFAULTS.jwtCacheSize;
+    if (!Number.isInteger(cacheSize) || cacheSize < 0) {
+      invalid(`jwt.cacheSize must be a whole number >= 0 (got ${String(options.cacheSize)})`);
+    }
+    this.verified = cacheSize > 0 ? new LRUCache({ max: cacheSize }) : undefined;
     const { key, algorithms } = keyAndAlgorithms(options);
     this.key = key;
     const clockTolerance = options.clockTolerance ?? DEFAULTS.jwtClockTolerance;
@@ -85,15 +108,25 @@ export class JwtVerifier {
    * @throws UnauthorizedException saying what kind of fault it found, never quoting the token.
    */
   verify(token: string): JwtClaims {
+    const now = Math.floor(this.clock.now() / 1000);
+    const known = this.verified?.get(token);
+    if (known) {
+      if (known.exp === undefined || now < known.exp + this.verifyOptions.clockTolerance) {
+        return JSON.parse(known.json) as JwtClaims;
+      }
+      this.verified!.delete(token);
+    }
     let payload: unknown;
     try {
-      payload = this.jwt.verify(token, this.key, this.verifyOptions);
+      payload = this.jwt.verify(token, this.key, { ...this.verifyOptions, clockTimestamp: now });
     } catch (error) {
       // jsonwebtoken's own reason goes along as the cause, for a subclass that logs it; the answer names the kind only.
       throw new UnauthorizedException(REFUSALS[(error as Error).name] ?? 'Invalid access token', { cause: error });
     }
     // A signed string rather than a claims object: jsonwebtoken accepts it, an access token it is not.
     if (typeof payload !== 'object' || payload === null) throw new UnauthorizedException('Invalid access token');
+    const { exp } = payload as { exp?: number };
+    this.verified?.set(token, { json: JSON.stringify(payload), exp });
     return payload as JwtClaims;
   }
 }

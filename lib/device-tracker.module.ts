@@ -13,6 +13,7 @@ import { LoginService } from './login/login.service.js';
 import { TrackingRetrier } from './login/tracking-retrier.js';
 import { Device } from './persistence/device.entity.js';
 import { DeviceStore } from './persistence/device.store.js';
+import { StatementRunner } from './persistence/statement-runner.js';
 import { DeviceQueries } from './queries/device-queries.service.js';
 import { RefreshRotationService } from './refresh/refresh-rotation.service.js';
 import { DevicePruner } from './retention/device-pruner.js';
@@ -36,6 +37,7 @@ import type { DynamicModule } from '@nestjs/common';
   providers: [
     ...deviceTrackerProviders,
     DeviceStore,
+    StatementRunner,
     DeviceQueries,
     SessionCache,
     SessionVerifier,

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { DataSource, type QueryRunner, type Repository } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DeviceStore } from '../lib/persistence/device.store.js';
+import { StatementRunner } from '../lib/persistence/statement-runner.js';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
 import { ManualClock } from './support/manual-clock.js';
@@ -14,7 +15,8 @@ import { sidOf } from './support/token-claims.js';
 /*
  * What a login costs the database: a new device is one INSERT and nothing else, a known device one UPDATE after the
  * reads that find it, and logins at the same moment share their INSERT. The rows read back as TypeORM wrote them
- * before the statements were written by hand.
+ * before the statements were written by hand. Both ways to the database are recorded: TypeORM's query runners (the
+ * reads) and the driver's own connection, which the login's statements take (StatementRunner).
  */
 describe(`a login's writes (${TEST_DB})`, () => {
   let app: INestApplication;
@@ -24,6 +26,15 @@ describe(`a login's writes (${TEST_DB})`, () => {
   let sent: string[] = [];
   /** When set, the next INSERT waits for it first. */
   let holdInsert: (() => Promise<void>) | undefined;
+  /** Records `sql`, and holds it first when it is the INSERT a test waits on. */
+  const sending = async (sql: string) => {
+    sent.push(sql);
+    const hold = holdInsert;
+    if (hold && /^INSERT\b/.test(sql)) {
+      holdInsert = undefined;
+      await hold();
+    }
+  };
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
@@ -44,15 +55,16 @@ describe(`a login's writes (${TEST_DB})`, () => {
       recording.add(runner);
       const query = runner.query.bind(runner);
       runner.query = (async (sql: string, ...rest: unknown[]) => {
-        sent.push(sql);
-        const hold = holdInsert;
-        if (hold && /^INSERT\b/.test(sql)) {
-          holdInsert = undefined;
-          await hold();
-        }
+        await sending(sql);
         return (query as (...all: unknown[]) => Promise<unknown>)(sql, ...rest);
       }) as QueryRunner['query'];
       return runner;
+    });
+    const statements = app.get(StatementRunner);
+    const run = statements.run.bind(statements);
+    vi.spyOn(statements, 'run').mockImplementation(async (statement) => {
+      await sending(statement.sql);
+      return run(statement);
     });
   });
   afterAll(async () => {

@@ -41,6 +41,24 @@ function isSecure(request: DeviceRequest): boolean {
   return request.secure ?? request.protocol === 'https';
 }
 
+/** The `Set-Cookie` value around the device id, for each `secure`: the cookie library's own output, built once. */
+const cookieTemplates = new WeakMap<object, Map<boolean, [string, string]>>();
+
+function deviceIdCookie(cookie: Exclude<ResolvedDeviceTrackerOptions['deviceIdCookie'], false>, secure: boolean) {
+  let templates = cookieTemplates.get(cookie);
+  if (!templates) cookieTemplates.set(cookie, (templates = new Map()));
+  let template = templates.get(secure);
+  if (!template) {
+    const { name, maxAge, secure: _secure, ...attributes } = cookie;
+    const options = { ...attributes, httpOnly: true, maxAge: Math.floor(maxAge / 1000), secure };
+    // A device id is a UUID, which the cookie library writes as it is: only the text around it depends on the options.
+    const sample = stringifySetCookie(name, '0', options);
+    template = [sample.slice(0, name.length + 1), sample.slice(name.length + 2)];
+    templates.set(secure, template);
+  }
+  return template;
+}
+
 /** Hands the device id back to the client in the configured header and httpOnly cookie. */
 export function writeDeviceId(
   request: DeviceRequest,
@@ -53,15 +71,7 @@ export function writeDeviceId(
   if (options.deviceIdHeader) set(options.deviceIdHeader, deviceId);
   const cookie = options.deviceIdCookie;
   if (cookie) {
-    const { name, maxAge, secure, ...attributes } = cookie;
-    set(
-      'Set-Cookie',
-      stringifySetCookie(name, deviceId, {
-        ...attributes,
-        httpOnly: true,
-        maxAge: Math.floor(maxAge / 1000),
-        secure: secure ?? isSecure(request),
-      }),
-    );
+    const [before, after] = deviceIdCookie(cookie, cookie.secure ?? isSecure(request));
+    set('Set-Cookie', `${before}${deviceId}${after}`);
   }
 }

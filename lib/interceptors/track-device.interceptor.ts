@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   BadRequestException,
   type CallHandler,
@@ -13,7 +12,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { defer, mergeMap, type Observable } from 'rxjs';
+import { from, mergeMap, type Observable } from 'rxjs';
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT, TRACK_DEVICE_METADATA } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { routeMetadata } from '../decorators/route-metadata.js';
@@ -29,6 +28,7 @@ import { LoginService } from '../login/login.service.js';
 import { TrackingRetrier } from '../login/tracking-retrier.js';
 import type { Device } from '../persistence/device.entity.js';
 import { DeviceQueries } from '../queries/device-queries.service.js';
+import { timeOrderedId } from '../values/time-ordered-id.js';
 import { normaliseUserId } from '../values/user-id.js';
 
 /** A login whose handler succeeded, on its way to being recorded. */
@@ -72,18 +72,18 @@ export class TrackDeviceInterceptor implements NestInterceptor {
     const request = http.getRequest<DeviceRequest>();
     const response = http.getResponse<DeviceResponse>();
     const client = readClientInfo(request, this.options);
-    return defer(() => this.prepare(request, client, route)).pipe(
-      mergeMap((session) =>
-        next.handle().pipe(
-          mergeMap(async (result) => {
-            // A session-based login ends on another session than it began (passport regenerates it).
-            const ended = { ...client, requestSessionId: requestSessionId(request, this.options) };
-            await this.track({ request, response, client: ended, session }, result, route);
-            return result;
-          }),
-        ),
-      ),
-    );
+    const handle = (session: SessionRef) =>
+      next.handle().pipe(
+        mergeMap(async (result) => {
+          // A session-based login ends on another session than it began (passport regenerates it).
+          const ended = { ...client, requestSessionId: requestSessionId(request, this.options) };
+          await this.track({ request, response, client: ended, session }, result, route);
+          return result;
+        }),
+      );
+    // Most logins are prepared at once (a first login, no device cap): then no promise stands before the handler.
+    const prepared = this.prepare(request, client, route);
+    return prepared instanceof Promise ? from(prepared).pipe(mergeMap(handle)) : handle(prepared);
   }
 
   /** The id of the user logging in: by default, what the route's or the module's `getUserId` finds. */
@@ -111,21 +111,40 @@ export class TrackDeviceInterceptor implements NestInterceptor {
   }
 
   /** The session this login will be recorded as; the user is known here when a guard authenticated it. */
-  private async prepare(request: DeviceRequest, client: ClientInfo, route: TrackDeviceOptions): Promise<SessionRef> {
-    let session: SessionRef;
+  private prepare(
+    request: DeviceRequest,
+    client: ClientInfo,
+    route: TrackDeviceOptions,
+  ): SessionRef | Promise<SessionRef> {
+    let prepared: SessionRef | Promise<SessionRef>;
     try {
-      session = await this.logins.prepare(client, this.getUserId(request, route));
+      prepared = this.logins.prepare(client, this.getUserId(request, route));
     } catch (error) {
-      if (error instanceof MaxDevicesExceededException) await this.refuse(request, error);
-      this.logger.warn(`Could not look up the device of a login: ${(error as Error).message}`);
-      // Unchecked until the write: the login updates the presented device only if it is this user's.
-      session = {
-        deviceId: client.presentedDeviceId ?? randomUUID(),
-        sessionId: client.requestSessionId ?? randomUUID(),
-      };
+      return this.unprepared(request, client, error as Error);
     }
+    if (!(prepared instanceof Promise)) return this.reserve(request, prepared);
+    return prepared.then(
+      (session) => this.reserve(request, session),
+      (error: Error) => this.unprepared(request, client, error),
+    );
+  }
+
+  /** Hands the session to `@CurrentDevice()`, for the handler to sign into the tokens. */
+  private reserve(request: DeviceRequest, session: SessionRef): SessionRef {
     setDeviceSession(request, withClaims(session, this.options.sessionClaim));
     return session;
+  }
+
+  /** A login whose device could not be looked up (the database is unreachable) still gets a session. */
+  private async unprepared(request: DeviceRequest, client: ClientInfo, error: Error): Promise<SessionRef> {
+    if (error instanceof MaxDevicesExceededException) await this.refuse(request, error);
+    this.logger.warn(`Could not look up the device of a login: ${error.message}`);
+    // Unchecked until the write: the login updates the presented device only if it is this user's.
+    const newId = () => timeOrderedId(this.clock.now());
+    return this.reserve(request, {
+      deviceId: client.presentedDeviceId ?? newId(),
+      sessionId: client.requestSessionId ?? newId(),
+    });
   }
 
   /** Records the login and hands the device id back to the client. */
@@ -155,13 +174,10 @@ export class TrackDeviceInterceptor implements NestInterceptor {
         this.retryLater(login, userId, refreshToken, startedAt, error as Error);
         return;
       }
-      setDeviceSession(
-        request,
-        withClaims(
-          { deviceId: device.id, sessionId: device.sessionId ?? session.sessionId },
-          this.options.sessionClaim,
-        ),
-      );
+      const sessionId = device.sessionId ?? session.sessionId;
+      if (device.id !== session.deviceId || sessionId !== session.sessionId) {
+        setDeviceSession(request, withClaims({ deviceId: device.id, sessionId }, this.options.sessionClaim));
+      }
       writeDeviceId(request, response, device.id, this.options);
     } catch (error) {
       if (error instanceof HttpException && !(error instanceof BadRequestException)) throw error;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { DEVICE_TRACKER_OPTIONS } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
@@ -13,6 +12,7 @@ import { DeviceQueries, owns } from '../queries/device-queries.service.js';
 import { refreshTokenId } from '../refresh/refresh-token-id.js';
 import { SessionRevoker } from '../revocation/session-revoker.js';
 import { UserAgentParser } from '../user-agent/user-agent.js';
+import { timeOrderedId } from '../values/time-ordered-id.js';
 import { requireUserId, type UserId } from '../values/user-id.js';
 import { toDeviceSnapshot } from '../views/device-view.js';
 import { DeviceLimitPolicy } from './device-limit.policy.js';
@@ -23,6 +23,8 @@ export class LoginService {
   private readonly userAgents: UserAgentParser;
   /** Sessions prepared with a device id made up for a user who presented none of theirs: no row has it yet. */
   private readonly newDevices = new WeakMap<SessionRef, string>();
+  /** Whether `maxDevices` is set: without it, a login asks nothing of the limit. */
+  private readonly limited: boolean;
 
   constructor(
     private readonly store: DeviceStore,
@@ -34,24 +36,39 @@ export class LoginService {
     @Inject(DEVICE_TRACKER_OPTIONS) options: ResolvedDeviceTrackerOptions,
   ) {
     this.userAgents = new UserAgentParser(options.userAgentCacheSize);
+    this.limited = options.maxDevices !== undefined;
   }
 
   /**
    * The device and session a login will be recorded as: the device the client presents when it is one of this
-   * user's, otherwise a new one, and always a new session (the request's own with express-session).
+   * user's, otherwise a new one, and always a new session (the request's own with express-session). Answered at
+   * once, without a read, for a client that presents no device when no `maxDevices` applies: most first logins.
    *
    * @throws MaxDevicesExceededException when `maxDevices.policy` is `'reject'` and this would be one device too many.
    */
-  async prepare(client: ClientInfo, userId?: UserId): Promise<SessionRef> {
-    const sessionId = client.requestSessionId ?? randomUUID();
-    if (userId === undefined) return { deviceId: randomUUID(), sessionId };
+  prepare(client: ClientInfo, userId?: UserId): SessionRef | Promise<SessionRef> {
+    const sessionId = client.requestSessionId ?? this.newId();
+    if (userId === undefined) return { deviceId: this.newId(), sessionId };
     const owner = requireUserId(userId);
-    const mine = await this.queries.owned(owner, client.presentedDeviceId);
+    if (client.presentedDeviceId === undefined && !this.limited) return this.newDevice(owner, sessionId);
+    return this.prepareChecked(client.presentedDeviceId, owner, sessionId);
+  }
+
+  private async prepareChecked(presented: string | undefined, owner: string, sessionId: string): Promise<SessionRef> {
+    const mine = await this.queries.owned(owner, presented);
     if (!mine?.isActive) await this.limits.refuseOverLimit(owner, mine?.id);
-    if (mine) return { deviceId: mine.id, sessionId };
-    const session = { deviceId: randomUUID(), sessionId };
+    return mine ? { deviceId: mine.id, sessionId } : this.newDevice(owner, sessionId);
+  }
+
+  private newDevice(owner: string, sessionId: string): SessionRef {
+    const session = { deviceId: this.newId(), sessionId };
     this.newDevices.set(session, owner);
     return session;
+  }
+
+  /** A new device or session id: time-ordered, so that a new row's keys land beside the last ones in their indexes. */
+  private newId(): string {
+    return timeOrderedId(this.clock.now());
   }
 
   /**
@@ -95,14 +112,16 @@ export class LoginService {
     } else {
       // A new device's id is always one the server made, never one a client sent.
       const clientSent = prepared.deviceId === client.presentedDeviceId;
-      const id = preparedIdTaken || clientSent ? randomUUID() : prepared.deviceId;
+      const id = preparedIdTaken || clientSent ? this.newId() : prepared.deviceId;
       device = this.store.build({ id, userId: owner, createdAt: now, ...login });
       await this.store.insert(device);
       created = true;
     }
-    if (created || !existing?.isActive) await this.limits.refuseIfOverLimitAfterWrite(owner, device, created);
+    if (this.limited && (created || !existing?.isActive)) {
+      await this.limits.refuseIfOverLimitAfterWrite(owner, device, created);
+    }
     if (created) this.events.emit(DeviceTrackerEvents.DEVICE_CREATED, () => ({ device: toDeviceSnapshot(device) }));
-    await this.limits.evictOverLimit(owner);
+    if (this.limited) await this.limits.evictOverLimit(owner);
     return device;
   }
 

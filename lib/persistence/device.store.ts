@@ -8,12 +8,12 @@ import {
   MoreThanOrEqual,
   Not,
   type QueryDeepPartialEntity,
-  type QueryResult,
   type Repository,
 } from 'typeorm';
 import { DEVICE_TABLE } from './device-table.js';
 import { Device } from './device.entity.js';
-import { type LoginValues, LoginStatements, type Statement } from './login-statements.js';
+import { type LoginValues, LoginStatements } from './login-statements.js';
+import { StatementRunner } from './statement-runner.js';
 import { WriteBatcher } from './write-batcher.js';
 
 /** A page as the store reads it: at most `limit` rows after skipping `offset`. */
@@ -59,21 +59,22 @@ export class DeviceStore {
 
   constructor(
     @InjectRepository(Device) private readonly devices: Repository<Device>,
+    private readonly statements: StatementRunner,
     // Built only once the table is ready: nothing reads or writes it before.
     @Inject(DEVICE_TABLE) _ready: true,
   ) {
     this.logins = new LoginStatements(devices.manager.connection, devices.metadata);
-    this.newDevices = new WriteBatcher((rows) => this.run(this.logins.insert(rows)), INSERT_BATCH_ROWS);
+    this.newDevices = new WriteBatcher((rows) => this.statements.run(this.logins.insert(rows)), INSERT_BATCH_ROWS);
   }
 
-  /** A row not yet written. */
+  /** A row not yet written. The entity has plain columns only, so this is what `Repository.create` would make. */
   build(values: Partial<Device>): Device {
-    return this.devices.create(values);
+    return Object.assign(new Device(), values);
   }
 
-  /** `device` with `changes` applied, as the row reads once they are written. */
-  merge(device: Device, changes: DeviceChanges): Device {
-    return this.devices.merge(device, changes as Partial<Device>);
+  /** `device` with the login's values applied, as the row reads once they are written. */
+  merge(device: Device, changes: Partial<Device>): Device {
+    return Object.assign(device, changes);
   }
 
   findById(id: string): Promise<Device | null> {
@@ -133,8 +134,8 @@ export class DeviceStore {
   }
 
   /** Writes a login over the user's own device, in one prepared statement; 0 when it is gone or not theirs. */
-  async updateOwned(id: string, userId: string, login: LoginValues): Promise<number> {
-    return (await this.run(this.logins.update(id, userId, login))).affected ?? 0;
+  updateOwned(id: string, userId: string, login: LoginValues): Promise<number> {
+    return this.statements.run(this.logins.update(id, userId, login));
   }
 
   update(id: string, changes: DeviceChanges): Promise<number> {
@@ -202,16 +203,6 @@ export class DeviceStore {
   /** MySQL has no OFFSET without LIMIT: skip only when there is something to skip, with a limit then. */
   private page({ limit, offset }: StorePage): { take?: number; skip?: number } {
     return offset > 0 ? { skip: offset, take: limit ?? Number.MAX_SAFE_INTEGER } : { take: limit };
-  }
-
-  /** A statement of {@link LoginStatements}, run as written: no query building. */
-  private async run({ sql, parameters }: Statement): Promise<QueryResult> {
-    const runner = this.devices.manager.connection.createQueryRunner();
-    try {
-      return await runner.query(sql, parameters, true);
-    } finally {
-      await runner.release();
-    }
   }
 
   private async affected(result: Promise<{ affected?: number | null }>): Promise<number> {

@@ -1,5 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, HttpCode, type INestApplication, Module, Post, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  type INestApplication,
+  Injectable,
+  Module,
+  Post,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import { JwtModule, JwtService } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { Test } from '@nestjs/testing';
@@ -7,15 +17,22 @@ import {
   CurrentDevice,
   type DeviceSession,
   DeviceService,
+  DeviceTrackerClock,
   DeviceTrackerModule,
+  type DeviceRequest,
   TrackDevice,
   TrackRefresh,
+  type TrackRefreshOptions,
 } from 'nestjs-device-tracker';
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import * as deviceTracker from 'nestjs-device-tracker';
+import { TrackRefreshInterceptor } from '../lib/interceptors/track-refresh.interceptor.js';
+import { RefreshRotationService } from '../lib/refresh/refresh-rotation.service.js';
 import { BodyUserGuard, FIXTURE_JWT_SECRET, FixtureJwtStrategy } from './fixtures/host-app.module.js';
 import { testTypeOrmModule, TEST_DB } from './support/database.js';
 import { LogCollector } from './support/log-collector.js';
+import { ManualClock } from './support/manual-clock.js';
 import { startTestApp } from './support/platform.js';
 
 const REVOKED = 'Refresh token has been revoked or already used';
@@ -113,3 +130,103 @@ describe(`@TrackRefresh() on a refresh route that does not rotate (${TEST_DB})`,
 
   const jwtService = () => app.get(JwtService);
 });
+
+/** Our refresh route takes the token from a header and answers `{ tokens: { access, refresh } }`. */
+@Injectable()
+class HeaderTrackRefreshInterceptor extends TrackRefreshInterceptor {
+  protected override getPresentedToken(req: DeviceRequest, route: TrackRefreshOptions): string | null | undefined {
+    return (req.headers['x-refresh-token'] as string | undefined) ?? super.getPresentedToken(req, route);
+  }
+
+  protected override getRefreshToken(result: unknown, route: TrackRefreshOptions): string | null | undefined {
+    return (
+      (result as { tokens?: { refresh?: string } } | null)?.tokens?.refresh ?? super.getRefreshToken(result, route)
+    );
+  }
+}
+
+@Controller()
+class HeaderRefreshController {
+  constructor(private readonly jwt: JwtService) {}
+
+  @Post('login')
+  @HttpCode(200)
+  @UseGuards(BodyUserGuard)
+  @TrackDevice({ getRefreshToken: (result) => (result as { tokens: { refresh: string } }).tokens.refresh })
+  login(@Body() body: { userId: string }, @CurrentDevice() device: DeviceSession) {
+    return this.issue(body.userId, device);
+  }
+
+  @Post('refresh')
+  @HttpCode(200)
+  @TrackRefresh()
+  @UseInterceptors(HeaderTrackRefreshInterceptor)
+  refresh(@CurrentDevice() device: DeviceSession) {
+    return this.issue('alice', device);
+  }
+
+  private issue(sub: string, device: DeviceSession) {
+    return {
+      tokens: {
+        access: this.jwt.sign({ sub, ...device.claims }),
+        refresh: this.jwt.sign({ sub, ...device.claims }, { jwtid: randomUUID() }),
+      },
+    };
+  }
+}
+
+@Module({
+  imports: [
+    testTypeOrmModule(),
+    PassportModule,
+    JwtModule.register({ secret: FIXTURE_JWT_SECRET }),
+    DeviceTrackerModule.forRoot({ refreshReuseGrace: 0 }),
+  ],
+  controllers: [HeaderRefreshController],
+  providers: [FixtureJwtStrategy],
+})
+class HeaderRefreshAppModule {}
+
+// A host's subclass needs the class from the package, and what it injects exported by the module: until both are
+// (lib/index.ts, lib/device-tracker.module.ts), @UseInterceptors() cannot build it and this suite is skipped.
+describe.runIf('TrackRefreshInterceptor' in deviceTracker)(
+  `a TrackRefreshInterceptor subclass on the refresh route (${TEST_DB})`,
+  () => {
+    let app: INestApplication;
+    const clock = new ManualClock();
+    const http = () => request(app.getHttpServer());
+    const refresh = (token: string) => http().post('/refresh').set('x-refresh-token', token).send({});
+
+    beforeAll(async () => {
+      const moduleRef = await Test.createTestingModule({ imports: [HeaderRefreshAppModule] })
+        .overrideProvider(DeviceTrackerClock)
+        .useValue(clock)
+        .compile();
+      app = await startTestApp(moduleRef, { logger: false });
+    });
+    afterAll(() => app?.close());
+
+    it('takes the route over from the app-wide one: its steps find both tokens, and the device rotates once', async () => {
+      const { body, headers } = await http().post('/login').send({ userId: 'alice' }).expect(200);
+      const rotations = vi.spyOn(app.get(RefreshRotationService), 'rotate');
+
+      // The app-wide interceptor, acting too, would find no refresh_token in the body and answer 400.
+      const refreshed = await refresh(body.tokens.refresh).expect(200);
+      expect(rotations).toHaveBeenCalledOnce();
+      rotations.mockRestore();
+      const device = await app.get(DeviceService).findOne('alice', headers['x-device-id']);
+      expect(await app.get(DeviceService).isRefreshTokenActive(refreshed.body.tokens.refresh)).toBe(true);
+      expect(device.isActive).toBe(true);
+
+      // The replaced token, past the (zero) grace: reuse, found by the subclass's own steps.
+      clock.advance(5);
+      expect((await refresh(body.tokens.refresh).expect(401)).body.message).toBe(REVOKED);
+      expect((await app.get(DeviceService).findOne('alice', headers['x-device-id'])).isActive).toBe(false);
+    });
+
+    it('still answers 400 naming the field when neither step finds a token', async () => {
+      const missing = await http().post('/refresh').send({}).expect(400);
+      expect(missing.body.message).toBe('No refresh token in the request: send it as refresh_token in the body');
+    });
+  },
+);

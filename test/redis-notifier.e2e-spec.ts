@@ -1,7 +1,19 @@
+import { createServer } from 'node:net';
+import { type INestApplication, Logger } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import { Redis, type RedisOptions } from 'ioredis';
-import { RedisRevocationNotifier, type RevocationListener } from 'nestjs-device-tracker';
-import { afterEach, describe, expect, it } from 'vitest';
+import {
+  DeviceTrackerModule,
+  RedisRevocationNotifier,
+  RevocationNotifier,
+  type RevocationListener,
+} from 'nestjs-device-tracker';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HostAppModule } from './fixtures/host-app.module.js';
 import { eventually } from './support/eventually.js';
+import { LogCollector } from './support/log-collector.js';
+import { startTestApp } from './support/platform.js';
 import { cutSubscriptions } from './support/redis-subscriptions.js';
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -73,7 +85,7 @@ describe.runIf(Boolean(REDIS_URL))('RedisRevocationNotifier on a real Redis', ()
     expect(calls.revoked).toEqual([['session-ok']]);
   });
 
-  it('stops listening when its connection drops, and resyncs once it is back', async () => {
+  it('stops listening when its connection drops, and resyncs once it is back, saying so once each way', async () => {
     const name = channel();
     const connectionName = name.replaceAll(':', '-');
     const subscribed = notifier(client({ connectionName }), name);
@@ -81,9 +93,17 @@ describe.runIf(Boolean(REDIS_URL))('RedisRevocationNotifier on a real Redis', ()
     await subscribed.subscribe(listener);
     expect(await eventually(() => subscribed.isListening())).toBe(true);
     const resyncsBefore = calls.resyncs;
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const log = vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
 
-    expect(await cutSubscriptions(client(), connectionName)).toBe(1);
-    expect(await eventually(() => calls.resyncs > resyncsBefore && subscribed.isListening())).toBe(true);
+    try {
+      expect(await cutSubscriptions(client(), connectionName)).toBe(1);
+      expect(await eventually(() => calls.resyncs > resyncsBefore && subscribed.isListening())).toBe(true);
+      expect(warn.mock.calls).toEqual([[expect.stringMatching(/^Cannot reach Redis \(the subscription was lost\): /)]]);
+      expect(log.mock.calls).toEqual([['Redis reachable again; logouts are shared again']]);
+    } finally {
+      vi.restoreAllMocks();
+    }
     await subscribed.publish(['after-reconnect']);
     expect(await eventually(() => calls.revoked.some((ids) => ids[0] === 'after-reconnect'))).toBe(true);
   });
@@ -98,5 +118,55 @@ describe.runIf(Boolean(REDIS_URL))('RedisRevocationNotifier on a real Redis', ()
     await twice.close();
     expect(twice.isListening()).toBe(false);
     expect(await eventually(async () => (await subscribers(name)) === 0)).toBe(true);
+  });
+});
+
+/** A local port nothing listens on: connecting to it is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+// Needs no Redis: what an app with `redis: <url>` logs while nothing answers at that URL.
+describe('the redis option while Redis is unreachable', () => {
+  const logs = new LogCollector();
+  let app: INestApplication;
+  let refusals = 0;
+
+  beforeAll(async () => {
+    // Every failed attempt of every connection, counted where ioredis reports it: the test waits for attempts, not time.
+    const emit = Redis.prototype.emit;
+    vi.spyOn(Redis.prototype, 'emit').mockImplementation(function (this: Redis, event, ...args) {
+      if (event === 'error') refusals++;
+      return emit.call(this, event, ...args);
+    });
+    const redis = `redis://127.0.0.1:${await closedPort()}`;
+    // The logger from the start: the notifier connects while the module is built.
+    const moduleRef = await Test.createTestingModule({
+      imports: [HostAppModule.with(DeviceTrackerModule.forRoot({ redis }))],
+    })
+      .setLogger(logs)
+      .compile();
+    app = await startTestApp(moduleRef, { logger: logs });
+  });
+  afterAll(async () => {
+    await app?.close();
+    vi.restoreAllMocks();
+  });
+
+  it('warns once, with the reason, however many attempts fail, and checks every session in the database', async () => {
+    expect(await eventually(() => refusals >= 12, { timeoutMs: 15_000 })).toBe(true);
+
+    expect(logs.lines.warn.filter((line) => line.includes('Redis'))).toEqual([
+      expect.stringMatching(
+        /^\[DeviceTracker\] Cannot reach Redis \(connect ECONNREFUSED 127\.0\.0\.1:\d+\): logouts are not shared with the other instances until it is back, and while the subscription is down every session check asks the database$/,
+      ),
+    ]);
+    expect(app.get<RevocationNotifier>(RevocationNotifier).isListening()).toBe(false);
+    const { body } = await request(app.getHttpServer()).post('/login').send({ userId: 'alice' }).expect(200);
+    await request(app.getHttpServer()).get('/devices').auth(body.access_token, { type: 'bearer' }).expect(200);
   });
 });

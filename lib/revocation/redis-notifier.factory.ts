@@ -1,5 +1,3 @@
-import { Logger } from '@nestjs/common';
-import { LOGGER_CONTEXT } from '../device-tracker.constants.js';
 import type { RedisOptions } from '../interfaces/device-tracker-options.interface.js';
 import { isRedisConnection, type RedisConnection, RedisRevocationNotifier } from './redis-revocation-notifier.js';
 
@@ -9,19 +7,13 @@ function normalise(redis: string | RedisConnection | RedisOptions): RedisOptions
   return isRedisConnection(redis) ? { client: redis } : redis;
 }
 
-/** An ioredis client for `url`, loaded lazily: ioredis is an optional peer dependency. */
-async function connect(url: string): Promise<RedisConnection> {
-  let Redis: new (url: string) => RedisConnection;
+/** ioredis's client class, loaded lazily: ioredis is an optional peer dependency. */
+async function loadRedis(): Promise<new (url: string) => RedisConnection> {
   try {
-    ({ Redis } = (await import('ioredis')) as unknown as { Redis: typeof Redis });
+    return ((await import('ioredis')) as unknown as { Redis: new (url: string) => RedisConnection }).Redis;
   } catch {
     throw new Error('DeviceTrackerModule: the redis option needs ioredis installed (npm install ioredis)');
   }
-  const client = new Redis(url);
-  // ioredis retries on its own; an error event without a listener would only be printed.
-  const logger = new Logger(LOGGER_CONTEXT);
-  client.on('error', (error: Error) => logger.warn(`Redis: ${error.message}`));
-  return client;
 }
 
 /**
@@ -33,5 +25,7 @@ export async function createRedisNotifier(
 ): Promise<RedisRevocationNotifier> {
   const { url, client, channel } = normalise(redis);
   if (client) return new RedisRevocationNotifier(client, { channel });
-  return new RedisRevocationNotifier(await connect(url!), { channel, closeClient: true });
+  const Redis = await loadRedis();
+  // Made and handed over in one step: the notifier listens for the connection's errors before any can arrive.
+  return new RedisRevocationNotifier(new Redis(url!), { channel, closeClient: true });
 }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../device-tracker.constants.js';
 import { DEFAULTS } from '../device-tracker.defaults.js';
+import { type Clock, systemClock } from '../interfaces/clock.interface.js';
 import type { RevocationListener, RevocationNotifier } from '../interfaces/revocation-notifier.interface.js';
 
 /** The calls the notifier makes on an ioredis connection; described here so the module does not import ioredis. */
@@ -24,8 +25,55 @@ export function isRedisConnection(value: unknown): value is RedisConnection {
 export interface RedisRevocationNotifierOptions {
   /** Pub/sub channel; instances that must agree use the same one. Default: `'device-tracker:revocations'`. */
   channel?: string;
-  /** Also quit `client` when the module stops: for a client made for the notifier alone. Default: `false`. */
+  /**
+   * A client made for the notifier alone: it also reports the client's connection errors, and closes the client when
+   * the module stops. Default: `false` (your client, whose errors your code handles, is left open).
+   */
   closeClient?: boolean;
+}
+
+/** While Redis stays unreachable, the warning is repeated at most this often (ms). */
+export const REDIS_DOWN_REMINDER_INTERVAL = 60_000;
+
+/**
+ * Tells the operator when Redis becomes unreachable, once, with the reason; again at most once a minute while it stays
+ * so; and once when every connection is back. ioredis retries every few hundred milliseconds and reports each failed
+ * attempt on each connection, which would otherwise be several warnings a second.
+ */
+class ConnectionReport {
+  /** The connections (`client`, `subscriber`) failing right now. */
+  private readonly down = new Set<string>();
+  private warnedAt = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly clock: Clock,
+  ) {}
+
+  failed(connection: string, reason: string): void {
+    const wasUp = this.down.size === 0;
+    this.down.add(connection);
+    const now = this.clock.now();
+    if (wasUp) {
+      this.logger.warn(
+        `Cannot reach Redis (${reason}): logouts are not shared with the other instances until it is back, and ` +
+          'while the subscription is down every session check asks the database',
+      );
+    } else if (now - this.warnedAt >= REDIS_DOWN_REMINDER_INTERVAL) {
+      this.logger.warn(
+        `Redis still unreachable (${reason}): logouts are not shared; sessions are checked in the database`,
+      );
+    } else {
+      return;
+    }
+    this.warnedAt = now;
+  }
+
+  recovered(connection: string): void {
+    if (this.down.delete(connection) && this.down.size === 0) {
+      this.logger.log('Redis reachable again; logouts are shared again');
+    }
+  }
 }
 
 /**
@@ -39,6 +87,7 @@ export interface RedisRevocationNotifierOptions {
  */
 export class RedisRevocationNotifier implements RevocationNotifier {
   private readonly logger = new Logger(LOGGER_CONTEXT);
+  private readonly report = new ConnectionReport(this.logger, systemClock);
   private readonly channel: string;
   private subscriber?: RedisConnection;
   private listening = false;
@@ -51,6 +100,11 @@ export class RedisRevocationNotifier implements RevocationNotifier {
   ) {
     this.channel = options.channel ?? DEFAULTS.redisChannel;
     this.closeClient = options.closeClient ?? false;
+    if (this.closeClient) {
+      // ioredis retries on its own; an error event without a listener would only be printed.
+      client.on('error', (error: Error) => this.failed('client', error.message));
+      client.on('ready', () => this.report.recovered('client'));
+    }
   }
 
   async publish(sessionIds: string[]): Promise<void> {
@@ -69,11 +123,11 @@ export class RedisRevocationNotifier implements RevocationNotifier {
       else this.logger.warn(`Ignored a malformed message on ${this.channel}`);
     });
     subscriber.on('close', () => {
-      if (this.listening) this.logger.warn('Lost the Redis subscription; checking sessions in the database');
+      if (this.listening) this.failed('subscriber', 'the subscription was lost');
       this.listening = false;
       lost = true;
     });
-    subscriber.on('error', (error: Error) => this.logger.warn(`Redis subscriber: ${error.message}`));
+    subscriber.on('error', (error: Error) => this.failed('subscriber', error.message));
     subscriber.on('ready', () => {
       if (!lost || this.closed) return;
       lost = false;
@@ -102,9 +156,15 @@ export class RedisRevocationNotifier implements RevocationNotifier {
       () => {
         listener.resync();
         this.listening = subscriber.status === 'ready' && !this.closed;
+        if (this.listening) this.report.recovered('subscriber');
       },
-      (error: Error) => this.logger.warn(`Could not subscribe to ${this.channel}: ${error.message}`),
+      (error: Error) => this.failed('subscriber', `could not subscribe to ${this.channel}: ${error.message}`),
     );
+  }
+
+  /** A connection failed: reported unless the notifier is closing (closing its connections makes them fail). */
+  private failed(connection: 'client' | 'subscriber', reason: string): void {
+    if (!this.closed) this.report.failed(connection, reason);
   }
 }
 

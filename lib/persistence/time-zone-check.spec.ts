@@ -7,7 +7,7 @@ function collector() {
   return { warnings, logger: { warn: (message: unknown) => void warnings.push(String(message)) } };
 }
 
-/** The offsets of a zone, as `Date#getTimezoneOffset` gives them: `winter` from October to March, `summer` otherwise. */
+/** A zone's offsets, as `Date#getTimezoneOffset` gives them: `winter` from October to March, `summer` otherwise. */
 const zone =
   (winter: number, summer = winter) =>
   (instant: Date) =>

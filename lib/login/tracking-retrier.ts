@@ -1,6 +1,7 @@
 import { HttpException, Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { type Clock, type ClockTimers, DeviceTrackerClock, timersOf } from '../interfaces/clock.interface.js';
 
 /** What happened to the logins whose tracking could not be written at once. */
 export interface TrackingRetryStats {
@@ -25,7 +26,7 @@ export interface PendingLogin {
   write: () => Promise<unknown>;
 }
 
-/** First wait before a retry; each next one doubles, up to {@link MAX_DELAY_MS}. */
+/** First wait before a retry (ms, on the `DeviceTrackerClock`); each next one doubles, up to {@link MAX_DELAY_MS}. */
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 8000;
 
@@ -41,11 +42,17 @@ const MAX_DELAY_MS = 8000;
 export class TrackingRetrier implements BeforeApplicationShutdown {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   /** Each login waiting for its next attempt (its timer) or being written (the attempt, settled when done). */
-  private readonly pending = new Map<PendingLogin, NodeJS.Timeout | Promise<void>>();
+  private readonly pending = new Map<PendingLogin, { timer: unknown } | { writing: Promise<void> }>();
   private readonly counts = { failed: 0, recovered: 0, abandoned: 0 };
+  private readonly timers: ClockTimers;
   private closed = false;
 
-  constructor(@Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions) {}
+  constructor(
+    @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
+    @Inject(DeviceTrackerClock) clock: Clock,
+  ) {
+    this.timers = timersOf(clock);
+  }
 
   stats(): TrackingRetryStats {
     return { ...this.counts, pending: this.pending.size };
@@ -72,7 +79,7 @@ export class TrackingRetrier implements BeforeApplicationShutdown {
     const writing: Promise<void>[] = [];
     for (const [login, state] of this.pending) {
       if (login.userId !== userId || (only && !only.includes(login.deviceId)) || login.deviceId === except) continue;
-      if (state instanceof Promise) writing.push(state);
+      if ('writing' in state) writing.push(state.writing);
       this.abandon(login);
     }
     await Promise.all(writing);
@@ -91,7 +98,7 @@ export class TrackingRetrier implements BeforeApplicationShutdown {
       return;
     }
     const delay = Math.min(FIRST_DELAY_MS * 2 ** (attempt - 1), MAX_DELAY_MS);
-    const timer = setTimeout(() => {
+    const timer = this.timers.setTimeout(() => {
       if (!this.pending.has(login)) return;
       const written = login.write().then(
         () => {
@@ -109,15 +116,16 @@ export class TrackingRetrier implements BeforeApplicationShutdown {
           }
         },
       );
-      this.pending.set(login, written);
+      this.pending.set(login, { writing: written });
     }, delay);
-    timer.unref();
-    this.pending.set(login, timer);
+    // A login waiting for its retry does not keep the process alive (an injected clock's timers may have no unref).
+    (timer as { unref?: () => unknown }).unref?.();
+    this.pending.set(login, { timer });
   }
 
   private abandon(login: PendingLogin): void {
     const state = this.pending.get(login);
-    if (!(state instanceof Promise)) clearTimeout(state);
+    if (state && 'timer' in state) this.timers.clearTimeout(state.timer);
     this.pending.delete(login);
     this.counts.abandoned++;
   }

@@ -8,6 +8,7 @@ import {
 import { ModuleRef } from '@nestjs/core';
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
+import { type Clock, DeviceTrackerClock, timersOf } from '../interfaces/clock.interface.js';
 import { PruneService } from './prune.service.js';
 
 /** Name of the interval the module registers with `@nestjs/schedule`'s `SchedulerRegistry`. */
@@ -16,37 +17,46 @@ export const PRUNE_INTERVAL_NAME = 'device-tracker:prune';
 /**
  * Runs `PruneService.prune()` (what `DeviceService.prune()` calls) on the `prune` schedule of the options, through
  * `@nestjs/schedule` (an optional peer dependency), so the interval is listed in the host's `SchedulerRegistry` and
- * stopped with the app.
+ * stopped with the app. The interval runs on the `DeviceTrackerClock`'s timers when it has some.
  */
 @Injectable()
 export class DevicePruner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   /** The pass under way, so passes never overlap and shutdown can wait for it. */
   private running?: Promise<number>;
+  /** Stops the schedule; set once it runs. */
+  private stop?: () => void;
 
   constructor(
     private readonly pruning: PruneService,
     private readonly moduleRef: ModuleRef,
     @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
+    @Inject(DeviceTrackerClock) private readonly clock: Clock,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const prune = this.options.prune;
     if (!prune) return;
     const registry = await this.schedulerRegistry();
-    const timer = setInterval(() => void this.run(), prune.every);
+    const timers = timersOf(this.clock);
+    const timer = timers.setInterval(() => void this.run(), prune.every);
+    this.stop = () => timers.clearInterval(timer);
     try {
       registry.addInterval(PRUNE_INTERVAL_NAME, timer);
     } catch (error) {
-      clearInterval(timer);
+      this.stop();
       throw error;
     }
     // A first pass now, so an app restarted more often than `every` still prunes.
     void this.run();
   }
 
-  /** Lets a pass under way finish before the database connection closes. */
+  /**
+   * Stops the schedule (`@nestjs/schedule` stops it too, with the global `clearInterval`, which cannot stop one on a
+   * clock's timers) and lets a pass under way finish before the database connection closes.
+   */
   async beforeApplicationShutdown(): Promise<void> {
+    this.stop?.();
     await this.running;
   }
 
@@ -70,7 +80,7 @@ export class DevicePruner implements OnApplicationBootstrap, BeforeApplicationSh
     return this.running;
   }
 
-  private async schedulerRegistry(): Promise<{ addInterval(name: string, timer: NodeJS.Timeout): void }> {
+  private async schedulerRegistry(): Promise<{ addInterval(name: string, timer: unknown): void }> {
     try {
       const { SchedulerRegistry } = await import('@nestjs/schedule');
       return this.moduleRef.get(SchedulerRegistry, { strict: false });

@@ -15,6 +15,10 @@ class FakeConnection extends EventEmitter implements RedisConnection {
   status = 'connecting';
   readonly duplicates: FakeConnection[] = [];
 
+  override on(event: string, listener: (...args: never[]) => void): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
   async publish(): Promise<number> {
     return 0;
   }

@@ -8,6 +8,7 @@ import type { SessionRef } from '../http/device-session.js';
 import { type Clock, DeviceTrackerClock } from '../interfaces/clock.interface.js';
 import type { Device } from '../persistence/device.entity.js';
 import { DeviceStore } from '../persistence/device.store.js';
+import type { LoginValues } from '../persistence/login-statements.js';
 import { DeviceQueries, owns } from '../queries/device-queries.service.js';
 import { refreshTokenId } from '../refresh/refresh-token-id.js';
 import { SessionRevoker } from '../revocation/session-revoker.js';
@@ -87,8 +88,14 @@ export class LoginService {
     const owner = requireUserId(userId);
     const prepared = session ?? (await this.prepare(client, owner));
     const now = new Date(this.clock.now());
-    const login = {
-      ...this.userAgents.parse(client.userAgent),
+    const agent = this.userAgents.parse(client.userAgent);
+    // Written out rather than spread: one object shape for every login, which the engine builds fastest.
+    const login: LoginValues = {
+      userAgent: agent.userAgent,
+      deviceName: agent.deviceName,
+      browser: agent.browser,
+      os: agent.os,
+      deviceType: agent.deviceType,
       ipAddress: client.ipAddress,
       // With express-session the device is tied to the session the login ended on (passport regenerates it).
       sessionId: client.requestSessionId ?? prepared.sessionId,
@@ -113,7 +120,7 @@ export class LoginService {
       // A new device's id is always one the server made, never one a client sent.
       const clientSent = prepared.deviceId === client.presentedDeviceId;
       const id = preparedIdTaken || clientSent ? this.newId() : prepared.deviceId;
-      device = this.store.build({ id, userId: owner, createdAt: now, ...login });
+      device = this.store.build(id, owner, now, login);
       await this.store.insert(device);
       created = true;
     }

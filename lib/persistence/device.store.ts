@@ -67,9 +67,13 @@ export class DeviceStore {
     this.newDevices = new WriteBatcher((rows) => this.statements.run(this.logins.insert(rows)), INSERT_BATCH_ROWS);
   }
 
-  /** A row not yet written. The entity has plain columns only, so this is what `Repository.create` would make. */
-  build(values: Partial<Device>): Device {
-    return Object.assign(new Device(), values);
+  /** A new device not yet written, from a login. The entity has plain columns only: `Repository.create` would match. */
+  build(id: string, userId: string, createdAt: Date, login: LoginValues): Device {
+    const device = new Device();
+    device.id = id;
+    device.userId = userId;
+    device.createdAt = createdAt;
+    return Object.assign(device, login);
   }
 
   /** `device` with the login's values applied, as the row reads once they are written. */

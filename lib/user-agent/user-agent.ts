@@ -76,6 +76,9 @@ function describe(userAgent: string): UserAgentInfo {
   };
 }
 
+/** Longest agent cached as sent: a longer one is cut first, so nobody fills the cache with huge keys. */
+const CACHED_AS_SENT = 2 * USER_AGENT_MAX_LENGTH;
+
 /** {@link describeUserAgent} behind an LRU cache: a handful of agents make up most logins. */
 export class UserAgentParser {
   private readonly cache?: LRUCache<string, UserAgentInfo>;
@@ -85,13 +88,21 @@ export class UserAgentParser {
     if (maxEntries > 0) this.cache = new LRUCache({ max: maxEntries });
   }
 
+  /**
+   * An agent seen before, as sent, costs one lookup; cleaning it up is done on a miss, and agents that clean up alike
+   * share the entry of their cleaned-up form.
+   */
   parse(rawUserAgent: string | undefined): UserAgentInfo {
-    const userAgent = normaliseUserAgent(rawUserAgent);
+    const raw = rawUserAgent ?? '';
+    const asSent = raw.length <= CACHED_AS_SENT ? this.cache?.get(raw) : undefined;
+    if (asSent) return asSent;
+    const userAgent = normaliseUserAgent(raw);
     let info = this.cache?.get(userAgent);
     if (!info) {
       info = describe(userAgent);
       this.cache?.set(userAgent, info);
     }
+    if (raw !== userAgent && raw.length <= CACHED_AS_SENT) this.cache?.set(raw, info);
     return info;
   }
 }

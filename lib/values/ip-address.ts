@@ -8,7 +8,10 @@ import { IP_ADDRESS_MAX_LENGTH } from '../device-tracker.constants.js';
  * when `text` is not an address; IPv4 shorthands such as `127.1` are not accepted.
  */
 export function canonicalIpAddress(text: string): string | undefined {
-  if (!isIP(text) || text.length > IP_ADDRESS_MAX_LENGTH) return undefined;
+  const version = isIP(text);
+  // Node takes IPv4 in dotted decimal only, without leading zeros: already the canonical form.
+  if (version === 4) return text;
+  if (version === 0 || text.length > IP_ADDRESS_MAX_LENGTH) return undefined;
   let address: ipaddr.IPv4 | ipaddr.IPv6;
   try {
     address = ipaddr.parse(text);

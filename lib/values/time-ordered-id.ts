@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
+/** The text of the last millisecond an id was made in: a busy instance makes several ids in one. */
+let last = { millisecond: Number.NaN, prefix: '' };
+
 /**
  * A new UUID version 7 (RFC 9562 §5.7): the 48-bit Unix time in milliseconds `now`, then 74 random bits. Ids made one
  * after the other sort together, so a new row's id and session land beside the last ones in their B-tree indexes
@@ -7,6 +10,10 @@ import { randomUUID } from 'node:crypto';
  * after the version digit is the same.
  */
 export function timeOrderedId(now: number): string {
-  const time = Math.trunc(now).toString(16).padStart(12, '0');
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
+  const millisecond = Math.trunc(now);
+  if (millisecond !== last.millisecond) {
+    const time = millisecond.toString(16).padStart(12, '0');
+    last = { millisecond, prefix: `${time.slice(0, 8)}-${time.slice(8, 12)}-7` };
+  }
+  return last.prefix + randomUUID().slice(15);
 }

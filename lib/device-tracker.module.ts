@@ -56,8 +56,8 @@ import type { DynamicModule } from '@nestjs/common';
     OwnEndpointsSessionGuard,
     DeviceService,
   ],
-  // DeviceSessionGuard (and a host's subclass of it) is instantiated where the host uses it: what it injects is
-  // exported too.
+  // DeviceSessionGuard and a host's subclass of it or of TrackRefreshInterceptor are instantiated where the host uses
+  // them: what they inject is exported too.
   exports: [
     DeviceService,
     DeviceSessionGuard,
@@ -65,6 +65,7 @@ import type { DynamicModule } from '@nestjs/common';
     SessionVerifier,
     LastSeenRecorder,
     TrackingRetrier,
+    RefreshRotationService,
     DEVICE_TRACKER_OPTIONS,
     RevocationNotifier,
     DeviceTrackerClock,

@@ -16,6 +16,7 @@ export { DeviceJwtGuard } from './guards/device-jwt.guard.js';
 export { DeviceSessionGuard } from './guards/device-session.guard.js';
 export type { JwtClaims } from './jwt/jwt-verifier.js';
 export { TrackDeviceInterceptor } from './interceptors/track-device.interceptor.js';
+export { TrackRefreshInterceptor } from './interceptors/track-refresh.interceptor.js';
 export { DeviceTrackerClock, type Clock } from './interfaces/clock.interface.js';
 export { RevocationNotifier } from './interfaces/revocation-notifier.interface.js';
 export { InMemoryRevocationNotifier } from './revocation/in-memory-revocation-notifier.js';

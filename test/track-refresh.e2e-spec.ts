@@ -22,12 +22,11 @@ import {
   type DeviceRequest,
   TrackDevice,
   TrackRefresh,
+  TrackRefreshInterceptor,
   type TrackRefreshOptions,
 } from 'nestjs-device-tracker';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import * as deviceTracker from 'nestjs-device-tracker';
-import { TrackRefreshInterceptor } from '../lib/interceptors/track-refresh.interceptor.js';
 import { RefreshRotationService } from '../lib/refresh/refresh-rotation.service.js';
 import { BodyUserGuard, FIXTURE_JWT_SECRET, FixtureJwtStrategy } from './fixtures/host-app.module.js';
 import { testTypeOrmModule, TEST_DB } from './support/database.js';
@@ -187,46 +186,41 @@ class HeaderRefreshController {
 })
 class HeaderRefreshAppModule {}
 
-// A host's subclass needs the class from the package, and what it injects exported by the module: until both are
-// (lib/index.ts, lib/device-tracker.module.ts), @UseInterceptors() cannot build it and this suite is skipped.
-describe.runIf('TrackRefreshInterceptor' in deviceTracker)(
-  `a TrackRefreshInterceptor subclass on the refresh route (${TEST_DB})`,
-  () => {
-    let app: INestApplication;
-    const clock = new ManualClock();
-    const http = () => request(app.getHttpServer());
-    const refresh = (token: string) => http().post('/refresh').set('x-refresh-token', token).send({});
+describe(`a TrackRefreshInterceptor subclass on the refresh route (${TEST_DB})`, () => {
+  let app: INestApplication;
+  const clock = new ManualClock();
+  const http = () => request(app.getHttpServer());
+  const refresh = (token: string) => http().post('/refresh').set('x-refresh-token', token).send({});
 
-    beforeAll(async () => {
-      const moduleRef = await Test.createTestingModule({ imports: [HeaderRefreshAppModule] })
-        .overrideProvider(DeviceTrackerClock)
-        .useValue(clock)
-        .compile();
-      app = await startTestApp(moduleRef, { logger: false });
-    });
-    afterAll(() => app?.close());
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [HeaderRefreshAppModule] })
+      .overrideProvider(DeviceTrackerClock)
+      .useValue(clock)
+      .compile();
+    app = await startTestApp(moduleRef, { logger: false });
+  });
+  afterAll(() => app?.close());
 
-    it('takes the route over from the app-wide one: its steps find both tokens, and the device rotates once', async () => {
-      const { body, headers } = await http().post('/login').send({ userId: 'alice' }).expect(200);
-      const rotations = vi.spyOn(app.get(RefreshRotationService), 'rotate');
+  it('takes the route over from the app-wide one: its steps find both tokens, and the device rotates once', async () => {
+    const { body, headers } = await http().post('/login').send({ userId: 'alice' }).expect(200);
+    const rotations = vi.spyOn(app.get(RefreshRotationService), 'rotate');
 
-      // The app-wide interceptor, acting too, would find no refresh_token in the body and answer 400.
-      const refreshed = await refresh(body.tokens.refresh).expect(200);
-      expect(rotations).toHaveBeenCalledOnce();
-      rotations.mockRestore();
-      const device = await app.get(DeviceService).findOne('alice', headers['x-device-id']);
-      expect(await app.get(DeviceService).isRefreshTokenActive(refreshed.body.tokens.refresh)).toBe(true);
-      expect(device.isActive).toBe(true);
+    // The app-wide interceptor, acting too, would find no refresh_token in the body and answer 400.
+    const refreshed = await refresh(body.tokens.refresh).expect(200);
+    expect(rotations).toHaveBeenCalledOnce();
+    rotations.mockRestore();
+    const device = await app.get(DeviceService).findOne('alice', headers['x-device-id']);
+    expect(await app.get(DeviceService).isRefreshTokenActive(refreshed.body.tokens.refresh)).toBe(true);
+    expect(device.isActive).toBe(true);
 
-      // The replaced token, past the (zero) grace: reuse, found by the subclass's own steps.
-      clock.advance(5);
-      expect((await refresh(body.tokens.refresh).expect(401)).body.message).toBe(REVOKED);
-      expect((await app.get(DeviceService).findOne('alice', headers['x-device-id'])).isActive).toBe(false);
-    });
+    // The replaced token, past the (zero) grace: reuse, found by the subclass's own steps.
+    clock.advance(5);
+    expect((await refresh(body.tokens.refresh).expect(401)).body.message).toBe(REVOKED);
+    expect((await app.get(DeviceService).findOne('alice', headers['x-device-id'])).isActive).toBe(false);
+  });
 
-    it('still answers 400 naming the field when neither step finds a token', async () => {
-      const missing = await http().post('/refresh').send({}).expect(400);
-      expect(missing.body.message).toBe('No refresh token in the request: send it as refresh_token in the body');
-    });
-  },
-);
+  it('still answers 400 naming the field when neither step finds a token', async () => {
+    const missing = await http().post('/refresh').send({}).expect(400);
+    expect(missing.body.message).toBe('No refresh token in the request: send it as refresh_token in the body');
+  });
+});

@@ -6,6 +6,7 @@ import { DEVICES_TABLE, LOGGER_CONTEXT } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { Device } from './device.entity.js';
 import { DEVICE_TRACKER_MIGRATIONS } from './migrations/index.js';
+import { warnIfNotUtc } from './time-zone-check.js';
 
 /** Injection token of "the devices table is ready": the store waits for it. Internal. */
 export const DEVICE_TABLE = Symbol('DEVICE_TABLE');
@@ -72,6 +73,7 @@ class DeviceTrackerMigrationExecutor extends MigrationExecutor {
  * when its connection lists them, or synchronises a schema that already has the entity.
  */
 export async function prepareDeviceTable(dataSource: DataSource, options: ResolvedDeviceTrackerOptions): Promise<true> {
+  warnIfNotUtc(dataSource);
   const known = dataSource.hasMetadata(Device);
   if (!known) {
     const [metadata] = await new ConnectionMetadataBuilder(dataSource).buildEntityMetadatas([Device]);

@@ -1,7 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { Device, DeviceTrackerModule, type DeviceTrackerModuleOptions, TrackingRetrier } from 'nestjs-device-tracker';
-import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  Device,
+  DeviceTrackerClock,
+  DeviceTrackerModule,
+  type DeviceTrackerModuleOptions,
+  TrackingRetrier,
+} from 'nestjs-device-tracker';
 import request from 'supertest';
 import { DataSource, type Repository } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -11,6 +16,7 @@ import { DeviceStore } from '../lib/persistence/device.store.js';
 import { TEST_DB } from './support/database.js';
 import { proxiedTestDatabase, type TcpProxy } from './support/tcp-proxy.js';
 import { eventually } from './support/eventually.js';
+import { ManualClock } from './support/manual-clock.js';
 import { startTestApp } from './support/platform.js';
 
 /** The next call of `method` fails as a dropped connection would. */
@@ -19,13 +25,29 @@ const failOnce = (devices: Repository<Device>, method: 'findOne') =>
 /** The next login write of a new device fails as a dropped connection would. */
 const failNextInsert = (app: INestApplication) =>
   vi.spyOn(app.get(DeviceStore), 'insert').mockRejectedValueOnce(new Error('connection terminated unexpectedly'));
+/** The wait before a failed login's first retry (trackingRetries: 250 ms, then doubling). */
+const FIRST_RETRY = 250;
 
 // The database is reached through a proxy the test can cut: PostgreSQL, as `.ci/run` runs it.
 describe.runIf(TEST_DB === 'postgres')('a PostgreSQL outage in the middle of a run', () => {
   let proxy: TcpProxy;
   let app: INestApplication;
+  /** The app's time: the retries wait on it, and run as the test moves it on. */
+  const clock = new ManualClock();
   const statuses: number[] = [];
   const http = () => request(app.getHttpServer());
+
+  /**
+   * Moves the clock `ms` on, 50 ms at a time, as real time would pass: after each step, the retries it started are
+   * waited for until each has landed or failed and waits for its next attempt.
+   */
+  async function elapse(ms: number): Promise<void> {
+    const retrier = app.get(TrackingRetrier);
+    for (let step = 0; step < ms; step += 50) {
+      clock.advance(Math.min(50, ms - step));
+      await vi.waitFor(() => expect(clock.pendingTimers()).toBe(retrier.stats().pending), { timeout: 10_000 });
+    }
+  }
 
   async function call(test: request.Test): Promise<request.Response> {
     const response = await test;
@@ -46,7 +68,10 @@ describe.runIf(TEST_DB === 'postgres')('a PostgreSQL outage in the middle of a r
     proxy = proxied.proxy;
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot({ trackingRetries: 8 }), proxied.database)],
-    }).compile();
+    })
+      .overrideProvider(DeviceTrackerClock)
+      .useValue(clock)
+      .compile();
     app = await startTestApp(moduleRef, { logger: false });
   });
 
@@ -65,6 +90,7 @@ describe.runIf(TEST_DB === 'postgres')('a PostgreSQL outage in the middle of a r
       const before = await login('alice');
       expect((await list(before.body.access_token)).status).toBe(200); // alice's session is now cached
 
+      clock.advance(1000); // the outage starts a second later
       await proxy.cut();
       // Cached: the session check needs no database, the listing does, and says so with a 503.
       expect((await list(before.body.access_token)).status).toBe(503);
@@ -81,7 +107,8 @@ describe.runIf(TEST_DB === 'postgres')('a PostgreSQL outage in the middle of a r
       expect((await list(during[0]!.body.access_token)).status).toBe(503);
       expect(app.get(TrackingRetrier).stats().failed).toBeGreaterThanOrEqual(during.length);
 
-      await sleep(1500);
+      // The database stays away for 1.5 s, in which the retries' first attempts fail too.
+      await elapse(1500);
       await proxy.restore();
 
       const devices = app.get(DataSource).getRepository(Device);
@@ -92,6 +119,7 @@ describe.runIf(TEST_DB === 'postgres')('a PostgreSQL outage in the middle of a r
         await eventually(
           async () => {
             try {
+              await elapse(100); // time goes on while the test waits
               return (await devices.count()) === expectedIds.size && app.get(TrackingRetrier).stats().pending === 0;
             } catch {
               return false;
@@ -114,13 +142,19 @@ describe.runIf(TEST_DB === 'postgres')('a PostgreSQL outage in the middle of a r
 
 describe(`the outage policy options (${TEST_DB})`, () => {
   let app: INestApplication | undefined;
+  /** The app's time: a retry waits on it, and runs when the test moves it on. */
+  let clock: ManualClock;
   afterEach(() => app?.close());
   afterEach(() => vi.restoreAllMocks());
 
   async function start(options: DeviceTrackerModuleOptions) {
+    clock = new ManualClock();
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot(options))],
-    }).compile();
+    })
+      .overrideProvider(DeviceTrackerClock)
+      .useValue(clock)
+      .compile();
     app = await startTestApp(moduleRef, { logger: false });
     return app.get(DataSource).getRepository(Device);
   }
@@ -135,6 +169,7 @@ describe(`the outage policy options (${TEST_DB})`, () => {
     // The row is there a moment before the retrier has counted its write: wait for both, as the suite above does.
     const retrier = app!.get(TrackingRetrier);
     const written = async () => (await devices.countBy({ id: deviceId })) === 1 && retrier.stats().pending === 0;
+    clock.advance(FIRST_RETRY);
     expect(await eventually(written)).toBe(true);
     expect(retrier.stats()).toEqual({ failed: 1, recovered: 1, abandoned: 0, pending: 0 });
     await http().get('/devices').auth(login.body.access_token, { type: 'bearer' }).expect(200);

@@ -3,11 +3,11 @@ import { Test } from '@nestjs/testing';
 import {
   Device,
   DeviceService,
+  DeviceTrackerClock,
   DeviceTrackerModule,
   type DeviceTrackerModuleOptions,
   TrackingRetrier,
 } from 'nestjs-device-tracker';
-import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { DataSource, type Repository } from 'typeorm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -15,16 +15,21 @@ import { DeviceStore } from '../lib/persistence/device.store.js';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
 import { eventually } from './support/eventually.js';
+import { ManualClock } from './support/manual-clock.js';
 import { startTestApp } from './support/platform.js';
 import { sidOf } from './support/token-claims.js';
 
 const dropped = () => new Error('connection terminated unexpectedly');
+/** The wait before a failed login's first retry (trackingRetries: 250 ms, then doubling). */
+const FIRST_RETRY = 250;
 
 describe(`retried tracking writes (${TEST_DB})`, () => {
   let app: INestApplication | undefined;
   let devices: Repository<Device>;
   /** Where a login's write goes: its failures are simulated there. */
   let store: DeviceStore;
+  /** The app's time: the retries wait on it, and run when the test moves it on. */
+  let clock: ManualClock;
   afterEach(async () => {
     vi.restoreAllMocks();
     await app?.close();
@@ -32,9 +37,13 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
   });
 
   async function start(options: DeviceTrackerModuleOptions = {}) {
+    clock = new ManualClock();
     const moduleRef = await Test.createTestingModule({
       imports: [HostAppModule.with(DeviceTrackerModule.forRoot(options))],
-    }).compile();
+    })
+      .overrideProvider(DeviceTrackerClock)
+      .useValue(clock)
+      .compile();
     app = await startTestApp(moduleRef, { logger: false });
     devices = app.get(DataSource).getRepository(Device);
     store = app.get(DeviceStore);
@@ -56,6 +65,7 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
 
     const answer = await listWith(pending.body.access_token).expect(503);
     expect(answer.body.message).toMatch(/still being recorded/);
+    clock.advance(FIRST_RETRY);
     expect(await eventually(() => retrier.stats().recovered === 1)).toBe(true);
     await listWith(pending.body.access_token).expect(200);
   });
@@ -65,10 +75,11 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
     const first = await login('u1');
     const deviceId = first.headers['x-device-id'];
     vi.spyOn(store, 'updateOwned').mockRejectedValueOnce(dropped());
+    clock.advance(1); // a moment after the first login, as on a real clock
     const waiting = await login('u1', deviceId); // its write fails and waits for a retry
 
     await app!.get(DeviceService).logoutAll('u1'); // e.g. after a password change
-    await sleep(600); // past the first retry
+    clock.advance(600); // past the first retry
     expect(retrier.stats()).toMatchObject({ failed: 1, recovered: 0, abandoned: 1, pending: 0 });
     expect((await devices.findOneByOrFail({ id: deviceId })).isActive).toBe(false);
     await listWith(waiting.body.access_token).expect(401);
@@ -84,9 +95,12 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
       await update(...args);
       throw dropped();
     });
+    clock.advance(1); // each login a moment after the one before, as on a real clock
     const waiting = await login('u1', deviceId);
+    clock.advance(1);
     const newer = await login('u1', deviceId); // the same device signs in again before the retry
 
+    clock.advance(FIRST_RETRY);
     expect(await eventually(() => retrier.stats().pending === 0)).toBe(true);
     expect(retrier.stats()).toMatchObject({ failed: 1, recovered: 0, abandoned: 1 });
     expect((await devices.findOneByOrFail({ id: deviceId })).sessionId).toBe(sidOf(newer.body.access_token));
@@ -110,11 +124,20 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
         await released;
         return update(...args);
       });
+    clock.advance(1); // a moment after the first login, as on a real clock
     const waiting = await login('u1', deviceId); // its write fails; its retry is then held mid-write
+    clock.advance(FIRST_RETRY);
     await retryWriting;
 
+    const cancel = vi.spyOn(retrier, 'cancel');
     const loggedOut = app!.get(DeviceService).logoutAll('u1');
-    await Promise.race([loggedOut, sleep(200)]);
+    // The write stays held until the logout is seen waiting for it (its cancel of the retries still unsettled once
+    // the event loop has turned), or, had the logout gone on without waiting, until that logout has finished.
+    await vi.waitFor(() => expect(cancel).toHaveBeenCalledOnce());
+    let wentOn = false;
+    void cancel.mock.results[0]!.value.then(() => (wentOn = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    if (wentOn) await loggedOut;
     release!();
     await loggedOut;
 
@@ -132,6 +155,7 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
     await login('u1');
 
     // The retry writes the device, finds one too many, undoes it, and gives up instead of trying again.
+    clock.advance(FIRST_RETRY);
     expect(await eventually(() => retrier.stats().abandoned === 1)).toBe(true);
     expect(retrier.stats()).toMatchObject({ failed: 1, recovered: 0, pending: 0 });
     expect(inserts).toHaveBeenCalledTimes(2);
@@ -147,7 +171,7 @@ describe(`retried tracking writes (${TEST_DB})`, () => {
     await app!.close();
     app = undefined;
     expect(retrier.stats()).toMatchObject({ pending: 0, abandoned: 1, recovered: 0 });
-    await sleep(400);
+    clock.advance(400);
     expect(retrier.stats().pending).toBe(0);
   });
 });

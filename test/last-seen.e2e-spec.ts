@@ -155,9 +155,14 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
     const list = service.list.bind(service);
     const store = app.get(DeviceStore);
     const recordSeen = store.recordSeen.bind(store);
-    // A handler with slow I/O of its own: its answer is ready only once the listing is done.
+    // A handler with slow I/O of its own: its answer is ready only once the test lets it go on.
+    let working!: () => void;
+    const atWork = new Promise<void>((resolve) => (working = resolve));
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
     vi.spyOn(service, 'list').mockImplementation(async (userId) => {
-      await sleep(200);
+      working();
+      await finished;
       steps.push('handler done');
       return list(userId);
     });
@@ -167,7 +172,14 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
     });
     const alice = await login(app, 'alice');
 
-    await get(app, '/devices', alice).expect(200);
+    const answered = get(app, '/devices', alice)
+      .expect(200)
+      .then(() => undefined);
+    await atWork;
+    // A write the guard left to a later turn of the event loop, rather than to the answer, would have run by now.
+    await new Promise((resolve) => setImmediate(resolve));
+    finish();
+    await answered;
     await vi.waitFor(() => expect(steps).toContain('last seen written'));
 
     expect(steps).toEqual(['handler done', 'last seen written']);

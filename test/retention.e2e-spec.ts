@@ -6,6 +6,7 @@ import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
 import {
   Device,
   DeviceService,
+  DeviceTrackerClock,
   DeviceTrackerModule,
   type PruneOptions,
   type PruneScheduleOptions,
@@ -16,6 +17,7 @@ import { type FindOperator, type Repository } from 'typeorm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HostAppModule } from './fixtures/host-app.module.js';
 import { TEST_DB } from './support/database.js';
+import { ManualClock } from './support/manual-clock.js';
 import { createTestApp, initTestApp, startTestApp } from './support/platform.js';
 
 const MINUTE = 60_000;
@@ -46,10 +48,14 @@ const compileAlone = (deviceTracker: DynamicModule, imports: DynamicModule[] = [
     ],
   }).compile();
 
-/** Starts `root`; `lastSeenInterval: false` keeps requests from moving `lastSeenAt` the tests set by hand. */
-async function startApp(root: DynamicModule): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({ imports: [root] }).compile();
-  return startTestApp(moduleRef, { logger: false });
+/**
+ * Starts `root`, on `clock`'s time when given; `lastSeenInterval: false` keeps requests from moving `lastSeenAt` the
+ * tests set by hand.
+ */
+async function startApp(root: DynamicModule, clock?: ManualClock): Promise<INestApplication> {
+  const builder = Test.createTestingModule({ imports: [root] });
+  if (clock) builder.overrideProvider(DeviceTrackerClock).useValue(clock);
+  return startTestApp(await builder.compile(), { logger: false });
 }
 
 async function login(app: INestApplication, userId: string): Promise<Login> {
@@ -274,14 +280,17 @@ describe(`DeviceService.prune (${TEST_DB})`, () => {
 });
 
 /** The fixture host with `ScheduleModule.forRoot()` imported, as the prune option asks. */
-const startScheduled = (prune?: PruneScheduleOptions) =>
-  startApp({
-    module: class ScheduledHostModule {},
-    imports: [
-      ScheduleModule.forRoot(),
-      HostAppModule.with(DeviceTrackerModule.forRoot({ prune, lastSeenInterval: false })),
-    ],
-  });
+const startScheduled = (prune?: PruneScheduleOptions, clock?: ManualClock) =>
+  startApp(
+    {
+      module: class ScheduledHostModule {},
+      imports: [
+        ScheduleModule.forRoot(),
+        HostAppModule.with(DeviceTrackerModule.forRoot({ prune, lastSeenInterval: false })),
+      ],
+    },
+    clock,
+  );
 
 describe(`the prune schedule, through @nestjs/schedule (${TEST_DB})`, () => {
   let app: INestApplication | undefined;
@@ -292,7 +301,9 @@ describe(`the prune schedule, through @nestjs/schedule (${TEST_DB})`, () => {
   });
 
   it('registers its interval and deletes an old device on its own; stops with the app', async () => {
-    app = await startScheduled({ inactiveFor: 60_000, every: 1000 });
+    // The interval runs on the clock: the test moves it past `every` rather than waiting for it.
+    const clock = new ManualClock();
+    app = await startScheduled({ inactiveFor: 60_000, every: 1000 }, clock);
     const registry = app.get(SchedulerRegistry);
     const devices = app.get<Repository<Device>>(getRepositoryToken(Device));
     expect(registry.getIntervals()).toContain(PRUNE_INTERVAL_NAME);
@@ -303,6 +314,7 @@ describe(`the prune schedule, through @nestjs/schedule (${TEST_DB})`, () => {
     await listDevices(app, old).expect(200);
     await age(devices, old.deviceId, { seen: 2 * MINUTE });
 
+    clock.advance(1000);
     await expect.poll(() => devices.existsBy({ id: old.deviceId }), { timeout: 3000, interval: 50 }).toBe(false);
 
     expect(await devices.existsBy({ id: recent.deviceId })).toBe(true);

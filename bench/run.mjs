@@ -244,8 +244,8 @@ async function betterAuthCookies(app, count) {
 }
 
 /** The requests of variant `name` on one app, spread over its devices, better-auth users or bench users. */
-function requestOf(name, { app, devices, cookies }) {
-  const url = `${app.url}/${name}`;
+function requestOf(name, { app, authApp, devices, cookies }) {
+  const url = `${(VARIANTS[name].kind === 'cookie' ? authApp : app).url}/${name}`;
   switch (VARIANTS[name].kind) {
     case 'bearer':
       return {
@@ -571,15 +571,22 @@ try {
     const once = SMOKE && !AB && others;
     // The platform's apps start side by side (see appOf); each is loaded alone, the others idle.
     const running = new Map();
+    const needs = (kind) => sets.some((set) => set.variants.some((variant) => VARIANTS[variant].kind === kind));
     if (sets.length) {
       const starting = databases.flatMap((database) => builds.map((build) => ({ database, build })));
       if (once && databases.includes('postgres')) starting.push({ database: 'postgres', build: builds[0], name: 'b' });
+      // better-auth runs in an app of its own: its AsyncLocalStorage, once used, turns on Node's promise hooks for the
+      // whole process, which would tax every other variant's promises and bias the comparisons against the
+      // promise-heavy ones.
+      if (needs('cookie')) {
+        for (const database of databases) starting.push({ database, build: builds[0], name: 'better-auth' });
+      }
       const startedApps = await Promise.all(
         starting.map(({ database, build, name = 'a' }) =>
           appOf(build, {
             database,
             platform,
-            ...(database === 'postgres' && { name: `postgres-${name}` }),
+            ...((database === 'postgres' || name !== 'a') && { name: `${database}-${name}` }),
             ...(once && short),
           }),
         ),
@@ -590,13 +597,13 @@ try {
     }
     for (const database of sets.length ? databases : []) {
       const contexts = [];
-      const needs = (kind) => sets.some((set) => set.variants.some((variant) => VARIANTS[variant].kind === kind));
       for (const build of builds) {
         const app = running.get(`${database}:${build.key}:a`);
+        const authApp = running.get(`${database}:${build.key}:better-auth`);
         const devices = needs('bearer') ? await loginDevices(app, SESSIONS) : [];
-        const cookies = needs('cookie') ? await betterAuthCookies(app, BETTER_AUTH_USERS) : [];
+        const cookies = authApp ? await betterAuthCookies(authApp, BETTER_AUTH_USERS) : [];
         devicesOf.set(`${platform}:${database}:${build.key}`, devices);
-        contexts.push({ build, app, devices, cookies });
+        contexts.push({ build, app, authApp, devices, cookies });
       }
       for (const { title, variants, comparisons: rows } of sets) {
         log(`${title} on ${DATABASES[database]}, ${PLATFORMS[platform]}`);
@@ -604,7 +611,7 @@ try {
         const loaded = variants.flatMap((variant) =>
           contexts.map((context) => ({
             name: AB ? `${context.build.key}:${variant}` : variant,
-            app: context.app,
+            app: VARIANTS[variant].kind === 'cookie' ? context.authApp : context.app,
             request: requestOf(variant, context),
           })),
         );
@@ -615,7 +622,7 @@ try {
           else compare(rounds, { ...comparison, database, platform });
         }
       }
-      if (!once) await stop(...contexts.map(({ app }) => app));
+      if (!once) await stop(...contexts.flatMap(({ app, authApp }) => (authApp ? [app, authApp] : [app])));
     }
 
     if (!others) continue;

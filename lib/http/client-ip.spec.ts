@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clientIp, recordedIp, storedIp } from './client-ip.js';
+import { storedIp } from '../values/ip-address.js';
+import { clientIp, recordedIp } from './client-ip.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 
 function request(parts: Partial<DeviceRequest> = {}): DeviceRequest {

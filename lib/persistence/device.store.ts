@@ -1,15 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import {
-  type FindOptionsWhere,
-  In,
-  IsNull,
-  LessThan,
-  MoreThanOrEqual,
-  Not,
-  type QueryDeepPartialEntity,
-  type Repository,
-} from 'typeorm';
+import { type FindOptionsWhere, In, IsNull, LessThan, MoreThanOrEqual, Not, type Repository } from 'typeorm';
 import { DEVICE_TABLE } from './device-table.js';
 import { Device } from './device.entity.js';
 import { type LoginValues, LoginStatements } from './login-statements.js';
@@ -39,8 +30,8 @@ export interface PruneCutoffs {
 /** The columns the session check reads. */
 export type SessionRow = Pick<Device, 'id' | 'userId' | 'sessionId' | 'isActive'>;
 
-/** A row's values to write, as TypeORM takes them. */
-export type DeviceChanges = QueryDeepPartialEntity<Device>;
+/** Columns of a row to write, as plain values. */
+export type DeviceChanges = Partial<Device>;
 
 /** Most new devices written by one statement: as many as logins a busy instance answers at once. */
 const INSERT_BATCH_ROWS = 50;

@@ -1,7 +1,7 @@
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { DEVICE_TRACKER_OPTIONS } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
-import { storedIp } from '../http/client-ip.js';
+import { storedIp } from '../values/ip-address.js';
 import { normaliseDeviceId } from '../values/device-id.js';
 import type { Device } from '../persistence/device.entity.js';
 import { DeviceStore, type StorePage } from '../persistence/device.store.js';

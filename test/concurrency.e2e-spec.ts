@@ -27,7 +27,10 @@ interface Login {
   sid: string;
 }
 
-/** Starts `call` after `ms` milliseconds (at once for 0), so rounds try different interleavings. */
+/**
+ * Starts `call` after `ms` milliseconds (at once for 0), so rounds try different interleavings. A real wait: it
+ * staggers two real HTTP requests, which no injected clock drives.
+ */
 const after = <T>(ms: number, call: () => PromiseLike<T>): Promise<T> =>
   ms > 0 ? sleep(ms).then(call) : Promise.resolve().then(call);
 

@@ -24,16 +24,19 @@ export class ManualClock implements Clock {
     this.time = start.getTime();
   }
 
+  /** The clock's time, in milliseconds since the epoch: where the test left it. */
   now(): number {
     return this.time;
   }
 
+  /** Runs `callback` once the test has moved the clock `ms` milliseconds on; returns the handle to clear it with. */
   setTimeout(callback: () => void, ms: number): number {
     const delay = ms >= 1 && ms <= TIMEOUT_MAX ? ms : 1;
     this.timers.set(++this.lastHandle, { due: this.time + delay, callback });
     return this.lastHandle;
   }
 
+  /** Forgets a waiting timer, so its callback never runs; a handle it does not know is ignored. */
   clearTimeout(handle: unknown): void {
     this.timers.delete(handle as number);
   }

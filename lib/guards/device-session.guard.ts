@@ -103,14 +103,12 @@ export class DeviceSessionGuard implements CanActivate {
       throw new UnauthorizedException('This device has been logged out; sign in again');
     }
     setDeviceSession(request, session);
-    if (this.lastSeen.isDue(session.deviceId)) {
-      const response = http.getResponse<FinishingResponse>();
-      this.lastSeen.record(
-        session.deviceId,
-        () => recordedIp(request, this.options.storeIpAddress),
-        (write) => afterResponse(response, write),
-      );
-    }
+    const response = http.getResponse<FinishingResponse>();
+    this.lastSeen.record(
+      session.deviceId,
+      () => recordedIp(request, this.options.storeIpAddress),
+      (write) => afterResponse(response, write),
+    );
     return true;
   }
 

@@ -28,11 +28,6 @@ export class LastSeenRecorder {
         : new LRUCache({ max: options.sessionCacheSize || 1, ttl: interval, ...lifetimesOn(clock) });
   }
 
-  /** Whether a request of the device now would be recorded: most are not, and need not say where they came from. */
-  isDue(deviceId: string): boolean {
-    return this.options.lastSeenInterval !== false && !this.lastWrites?.has(deviceId);
-  }
-
   /**
    * Notes that the device made a request from the address `ipAddress` gives (asked only when a write is due: most
    * requests need none); `defer` runs the write.

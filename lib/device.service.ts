@@ -9,7 +9,6 @@ import { type DeviceSession, type SessionRef, withClaims } from './http/device-s
 import type { DeviceRequest } from './interfaces/device-request.interface.js';
 import { LoginService } from './login/login.service.js';
 import type { Device } from './persistence/device.entity.js';
-import { DeviceStore } from './persistence/device.store.js';
 import {
   DeviceQueries,
   type DeviceSearchFilters,
@@ -37,7 +36,6 @@ export class DeviceService {
     private readonly sessions: SessionVerifier,
     private readonly refresh: RefreshRotationService,
     private readonly pruning: PruneService,
-    private readonly store: DeviceStore,
     @Inject(DEVICE_TRACKER_OPTIONS) private readonly options: ResolvedDeviceTrackerOptions,
   ) {}
 
@@ -180,16 +178,6 @@ export class DeviceService {
    */
   rotateRefreshToken(oldToken: string, newToken: string, request?: DeviceRequest): Promise<Device> {
     return this.refresh.rotate(oldToken, newToken, request && readClientInfo(request, this.options));
-  }
-
-  /**
-   * Records that a device was seen at `seenAt` from `ipAddress`, unless it was already seen after `notSeenSince`
-   * (another instance recorded it) or is logged out.
-   *
-   * @internal
-   */
-  recordSeen(deviceId: string, ipAddress: string | null, seenAt: Date, notSeenSince: Date): Promise<void> {
-    return this.store.recordSeen(deviceId, ipAddress, seenAt, notSeenSince);
   }
 
   /** Id of the device `request` comes from: the one its verified session names, else the id the client presents. */

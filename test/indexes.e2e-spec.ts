@@ -11,6 +11,7 @@ import {
 } from 'nestjs-device-tracker';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeviceStore } from '../lib/persistence/device.store.js';
 import { TEST_DB, testDatabaseOptions, testTypeOrmModule } from './support/database.js';
 import { startTestApp } from './support/platform.js';
 
@@ -347,7 +348,7 @@ describe.runIf(TEST_DB === 'postgres')('every query of the device tracker is ser
     const id = await deviceOf('user-47');
     const now = Date.now();
     const found = await explainQueriesOf('recordSeen', () =>
-      service.recordSeen(id, '192.0.2.9', new Date(now), new Date(now + 1)),
+      app.get(DeviceStore).recordSeen(id, '192.0.2.9', new Date(now), new Date(now + 1)),
     );
     expect(indexesOf(found, /./)).toEqual([primaryKey]);
     const seen = await oneValue<Date>(`SELECT last_seen_at FROM ${DEVICES_TABLE} WHERE id = $1`, [id]);

@@ -276,7 +276,7 @@ describe(`last seen, recorded by DeviceSessionGuard (${TEST_DB})`, () => {
 const fromDevice = (): DeviceRequest => ({ headers: {}, ip: LOGIN_IP });
 const at = (base: Date, offsetMs: number) => new Date(base.getTime() + offsetMs);
 
-describe(`DeviceService.recordSeen (${TEST_DB})`, () => {
+describe(`DeviceStore.recordSeen (${TEST_DB})`, () => {
   let app: INestApplication | undefined;
   afterEach(() => app?.close());
 
@@ -286,6 +286,7 @@ describe(`DeviceService.recordSeen (${TEST_DB})`, () => {
     }).compile();
     app = await startTestApp(moduleRef, { logger: false });
     const service = app.get(DeviceService);
+    const store = app.get(DeviceStore);
     const devices = app.get(DataSource).getRepository(Device);
     const seen = await service.track(fromDevice(), 'alice', 'jti-seen');
     const bystander = await service.track(fromDevice(), 'alice', 'jti-bystander');
@@ -295,18 +296,18 @@ describe(`DeviceService.recordSeen (${TEST_DB})`, () => {
     const loginAt = before.lastSeenAt;
 
     // Seen after the threshold (by another instance, say): left alone.
-    await service.recordSeen(seen.id, '203.0.113.1', at(loginAt, 5000), at(loginAt, -1));
+    await store.recordSeen(seen.id, '203.0.113.1', at(loginAt, 5000), at(loginAt, -1));
     expect(await devices.findOneByOrFail({ id: seen.id })).toEqual(before);
 
     // Not seen since the threshold: recorded.
-    await service.recordSeen(seen.id, '203.0.113.2', at(loginAt, 5000), at(loginAt, 1));
+    await store.recordSeen(seen.id, '203.0.113.2', at(loginAt, 5000), at(loginAt, 1));
     expect(await devices.findOneByOrFail({ id: seen.id })).toMatchObject({
       lastSeenAt: at(loginAt, 5000),
       ipAddress: '203.0.113.2',
     });
 
     // A second instance with the same threshold, a moment later: the first one's write stands.
-    await service.recordSeen(seen.id, '203.0.113.3', at(loginAt, 5001), at(loginAt, 1));
+    await store.recordSeen(seen.id, '203.0.113.3', at(loginAt, 5001), at(loginAt, 1));
     expect(await devices.findOneByOrFail({ id: seen.id })).toMatchObject({
       lastSeenAt: at(loginAt, 5000),
       ipAddress: '203.0.113.2',
@@ -314,7 +315,7 @@ describe(`DeviceService.recordSeen (${TEST_DB})`, () => {
 
     // A logged-out device is never marked seen, however old its lastSeenAt.
     const loggedOutBefore = await devices.findOneByOrFail({ id: loggedOut.id });
-    await service.recordSeen(loggedOut.id, '203.0.113.4', at(loginAt, 5000), at(loginAt, 60_000));
+    await store.recordSeen(loggedOut.id, '203.0.113.4', at(loginAt, 5000), at(loginAt, 60_000));
     expect(await devices.findOneByOrFail({ id: loggedOut.id })).toEqual(loggedOutBefore);
 
     // Other devices are untouched.

@@ -1,7 +1,8 @@
 import { setImmediate } from 'node:timers/promises';
 import type { INestApplication } from '@nestjs/common';
 import fc from 'fast-check';
-import { Device, DeviceService } from 'nestjs-device-tracker';
+import { Device } from 'nestjs-device-tracker';
+import { DeviceStore } from '../../lib/persistence/device.store.js';
 import request, { type Response } from 'supertest';
 import { DataSource, In, type Repository } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -566,8 +567,8 @@ function changedRows(before: Device[], after: Device[]): Change[] {
 const time = (date: Date | null) => date?.getTime() ?? Number.NaN;
 
 /**
- * The devices table's invariants, as DeviceService keeps them (device.service.ts: `track` writes a login, `logoutDevice`
- * a logout, `recordSeen` and `rotateRefreshToken` a later sighting); one line per broken one.
+ * The devices table's invariants, as the module keeps them (a login writes a row, a logout ends it, DeviceStore's
+ * `recordSeen` and `rotateRefreshToken` record a later sighting); one line per broken one.
  */
 function invariantProblems(rows: Device[]): string[] {
   return rows.flatMap((row) =>
@@ -828,9 +829,10 @@ describe.each(SAMPLE_AUTHS)(`Fuzzing every endpoint of the sample app (auth: %s,
     app = await startSampleApp({ auth, trustProxy: 'loopback' }, logs);
     await app.listen(0, '127.0.0.1');
     devices = app.get(DataSource).getRepository(Device);
-    const service = app.get(DeviceService);
-    const recordSeen = service.recordSeen.bind(service);
-    service.recordSeen = (...args) => {
+    // The guard's last-seen writes go to the store after the answer: each is awaited before the table is read.
+    const store = app.get(DeviceStore);
+    const recordSeen = store.recordSeen.bind(store);
+    store.recordSeen = (...args) => {
       const write = recordSeen(...args);
       writesInFlight.add(write);
       void write.finally(() => writesInFlight.delete(write));

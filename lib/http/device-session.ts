@@ -19,17 +19,33 @@ export interface DeviceSession {
 /** A device session as the services hand it around, before the claim name is known. */
 export type SessionRef = { deviceId: string; sessionId: string };
 
-/** `ref` itself (its identity matters to the login service), with its `claims` under the claim name `sessionClaim`. */
-export function withClaims(ref: SessionRef, sessionClaim: string): DeviceSession {
-  if (!Object.hasOwn(ref, 'claims')) {
-    Object.defineProperty(ref, 'claims', { get: () => ({ [sessionClaim]: ref.sessionId }), enumerable: false });
+/**
+ * A device session whose `claims` are named after the module's `sessionClaim`. The getter sits on the prototype, so
+ * copying or serialising the session leaves `claims` out, and building one costs no more than a plain object.
+ */
+export class ClaimedSession implements DeviceSession {
+  readonly #claim: string;
+
+  constructor(
+    readonly deviceId: string,
+    readonly sessionId: string,
+    claim: string,
+  ) {
+    this.#claim = claim;
   }
-  return ref as DeviceSession;
+
+  get claims(): Readonly<Record<string, string>> {
+    return { [this.#claim]: this.sessionId };
+  }
+}
+
+/** `ref` as a device session: itself when it is one already (its identity matters to the login service). */
+export function withClaims(ref: SessionRef, sessionClaim: string): DeviceSession {
+  return ref instanceof ClaimedSession ? ref : new ClaimedSession(ref.deviceId, ref.sessionId, sessionClaim);
 }
 
 /**
- * What the module's enhancers learned of one request, kept on it under one symbol so that the request is read once,
- * at the HTTP edge: the guard or interceptor writes it, the module's controllers and `@CurrentDevice()` read it.
+ * What the module's enhancers learned of one request, kept for it so that the request is read once, at the HTTP edge: the guard or interceptor writes it, the module's controllers and `@CurrentDevice()` read it.
  */
 interface RequestState {
   /** One of the module's enhancers looked at the request, found a session or not. */
@@ -44,13 +60,15 @@ interface RequestState {
   claimedSessionId?: string;
 }
 
-const STATE = Symbol('device-tracker:request');
-
-type Stateful = { [STATE]?: RequestState };
+/**
+ * Each request's state, beside it rather than on it: a property added to Node's request object makes it slower for
+ * every later reader (Express's own code included), and the entry goes with the request.
+ */
+const states = new WeakMap<object, RequestState>();
 
 function stateOf(request: object): RequestState {
-  let state = (request as Stateful)[STATE];
-  if (!state) (request as Stateful)[STATE] = state = { lookedAt: false, checked: false };
+  let state = states.get(request);
+  if (!state) states.set(request, (state = { lookedAt: false, checked: false }));
   return state;
 }
 
@@ -62,7 +80,7 @@ export function setDeviceSession(request: object, session: DeviceSession): void 
 }
 
 export function getDeviceSession(request: object): DeviceSession | undefined {
-  return (request as Stateful)[STATE]?.session;
+  return states.get(request)?.session;
 }
 
 /**
@@ -74,7 +92,7 @@ export function markSessionLookedAt(request: object): void {
 }
 
 export function isSessionLookedAt(request: object): boolean {
-  return (request as Stateful)[STATE]?.lookedAt === true;
+  return states.get(request)?.lookedAt === true;
 }
 
 /**
@@ -87,7 +105,7 @@ export function markSessionChecked(request: object): void {
 }
 
 export function isSessionChecked(request: object): boolean {
-  return (request as Stateful)[STATE]?.checked === true;
+  return states.get(request)?.checked === true;
 }
 
 /** Notes who the session guard found the caller to be, and which session the request claims. */
@@ -99,6 +117,6 @@ export function setCaller(request: object, userId: string, claimedSessionId: str
 
 /** The caller as the session guard found it: `undefined` when no session guard has read the request. */
 export function getCaller(request: object): { userId: string; claimedSessionId?: string } | undefined {
-  const state = (request as Stateful)[STATE];
+  const state = states.get(request);
   return state?.userId === undefined ? undefined : { userId: state.userId, claimedSessionId: state.claimedSessionId };
 }

@@ -4,7 +4,7 @@ import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js'
 import { DeviceEventPublisher } from '../events/device-event-publisher.js';
 import { DeviceTrackerEvents } from '../events/device-tracker.events.js';
 import type { ClientInfo } from '../http/client-info.js';
-import type { SessionRef } from '../http/device-session.js';
+import { ClaimedSession, type SessionRef } from '../http/device-session.js';
 import { type Clock, DeviceTrackerClock } from '../interfaces/clock.interface.js';
 import type { Device } from '../persistence/device.entity.js';
 import { DeviceStore } from '../persistence/device.store.js';
@@ -26,6 +26,7 @@ export class LoginService {
   private readonly newDevices = new WeakMap<SessionRef, string>();
   /** Whether `maxDevices` is set: without it, a login asks nothing of the limit. */
   private readonly limited: boolean;
+  private readonly sessionClaim: string;
 
   constructor(
     private readonly store: DeviceStore,
@@ -38,6 +39,7 @@ export class LoginService {
   ) {
     this.userAgents = new UserAgentParser(options.userAgentCacheSize);
     this.limited = options.maxDevices !== undefined;
+    this.sessionClaim = options.sessionClaim;
   }
 
   /**
@@ -49,7 +51,7 @@ export class LoginService {
    */
   prepare(client: ClientInfo, userId?: UserId): SessionRef | Promise<SessionRef> {
     const sessionId = client.requestSessionId ?? this.newId();
-    if (userId === undefined) return { deviceId: this.newId(), sessionId };
+    if (userId === undefined) return this.session(this.newId(), sessionId);
     const owner = requireUserId(userId);
     if (client.presentedDeviceId === undefined && !this.limited) return this.newDevice(owner, sessionId);
     return this.prepareChecked(client.presentedDeviceId, owner, sessionId);
@@ -58,13 +60,18 @@ export class LoginService {
   private async prepareChecked(presented: string | undefined, owner: string, sessionId: string): Promise<SessionRef> {
     const mine = await this.queries.owned(owner, presented);
     if (!mine?.isActive) await this.limits.refuseOverLimit(owner, mine?.id);
-    return mine ? { deviceId: mine.id, sessionId } : this.newDevice(owner, sessionId);
+    return mine ? this.session(mine.id, sessionId) : this.newDevice(owner, sessionId);
   }
 
   private newDevice(owner: string, sessionId: string): SessionRef {
-    const session = { deviceId: this.newId(), sessionId };
+    const session = this.session(this.newId(), sessionId);
     this.newDevices.set(session, owner);
     return session;
+  }
+
+  /** The session as the login's handler will sign it in, with its claims. */
+  private session(deviceId: string, sessionId: string): SessionRef {
+    return new ClaimedSession(deviceId, sessionId, this.sessionClaim);
   }
 
   /** A new device or session id: time-ordered, so that a new row's keys land beside the last ones in their indexes. */

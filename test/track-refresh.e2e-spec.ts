@@ -7,6 +7,7 @@ import {
   Injectable,
   Module,
   Post,
+  type Type,
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
@@ -60,17 +61,23 @@ class NonRotatingAuthController {
   }
 }
 
-@Module({
-  imports: [
-    testTypeOrmModule(),
-    PassportModule,
-    JwtModule.register({ secret: FIXTURE_JWT_SECRET }),
-    DeviceTrackerModule.forRoot({ refreshReuseGrace: 0 }),
-  ],
-  controllers: [NonRotatingAuthController],
-  providers: [FixtureJwtStrategy],
-})
-class NonRotatingAppModule {}
+/** A host app around one refresh controller: the fixture's JWT strategy, and the module without a reuse grace. */
+function refreshApp(controller: Type): Type {
+  @Module({
+    imports: [
+      testTypeOrmModule(),
+      PassportModule,
+      JwtModule.register({ secret: FIXTURE_JWT_SECRET }),
+      DeviceTrackerModule.forRoot({ refreshReuseGrace: 0 }),
+    ],
+    controllers: [controller],
+    providers: [FixtureJwtStrategy],
+  })
+  class RefreshAppModule {}
+  return RefreshAppModule;
+}
+
+const NonRotatingAppModule = refreshApp(NonRotatingAuthController);
 
 describe(`@TrackRefresh() on a refresh route that does not rotate (${TEST_DB})`, () => {
   const logs = new LogCollector();
@@ -174,17 +181,7 @@ class HeaderRefreshController {
   }
 }
 
-@Module({
-  imports: [
-    testTypeOrmModule(),
-    PassportModule,
-    JwtModule.register({ secret: FIXTURE_JWT_SECRET }),
-    DeviceTrackerModule.forRoot({ refreshReuseGrace: 0 }),
-  ],
-  controllers: [HeaderRefreshController],
-  providers: [FixtureJwtStrategy],
-})
-class HeaderRefreshAppModule {}
+const HeaderRefreshAppModule = refreshApp(HeaderRefreshController);
 
 describe(`a TrackRefreshInterceptor subclass on the refresh route (${TEST_DB})`, () => {
   let app: INestApplication;

@@ -135,7 +135,7 @@ export class AdminDevicesController {
     const loggedOut = await this.devices.logoutAll(userId, 'admin');
     this.logger.log(`Administrator ${actor(caller)} logged out ${loggedOut} devices of user ${userId}`);
     // The administrator may have logged out their own account.
-    await this.endRequestSession(request, caller);
+    await endSessionIfLoggedOut(request, caller, this.sessions, this.options);
     return { loggedOut };
   }
 
@@ -165,13 +165,8 @@ export class AdminDevicesController {
     const caller = readCaller(request, this.options);
     const device = await this.devices.logoutById(id);
     this.logger.log(`Administrator ${actor(caller)} logged out device ${id} of user ${device.userId}`);
-    await this.endRequestSession(request, caller);
+    await endSessionIfLoggedOut(request, caller, this.sessions, this.options);
     return toAdminDeviceView(device, caller.deviceId);
-  }
-
-  /** A logout that ended the administrator's own express session must not let the middleware save it back. */
-  private endRequestSession(request: DeviceRequest, caller: Caller): Promise<void> {
-    return endSessionIfLoggedOut(request, caller, (sessionId) => this.sessions.isRevoked(sessionId), this.options);
   }
 }
 

@@ -19,7 +19,7 @@ import {
 } from '../device-tracker.constants.js';
 import { DEFAULTS } from '../device-tracker.defaults.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
-import { type Caller, endSessionIfLoggedOut, readCaller } from '../http/caller.js';
+import { endSessionIfLoggedOut, readCaller } from '../http/caller.js';
 import { SessionVerifier } from '../sessions/session-verifier.js';
 import { toDeviceView, type DeviceView } from '../views/device-view.js';
 import { DeviceService } from '../device.service.js';
@@ -97,7 +97,7 @@ export class DevicesController {
   async logoutAll(@Req() request: DeviceRequest): Promise<{ loggedOut: number }> {
     const caller = readCaller(request, this.options);
     const loggedOut = await this.devices.logoutAll(caller.userId);
-    await this.endRequestSession(request, caller);
+    await endSessionIfLoggedOut(request, caller, this.sessions, this.options);
     return { loggedOut };
   }
 
@@ -114,12 +114,7 @@ export class DevicesController {
   async logout(@Req() request: DeviceRequest, @Param('id', parseDeviceIdPipe()) id: string): Promise<DeviceView> {
     const caller = readCaller(request, this.options);
     const device = await this.devices.logout(caller.userId, id);
-    await this.endRequestSession(request, caller);
+    await endSessionIfLoggedOut(request, caller, this.sessions, this.options);
     return toDeviceView(device, caller.deviceId);
-  }
-
-  /** A logout that ended the caller's own express session must not let the middleware save it back. */
-  private endRequestSession(request: DeviceRequest, caller: Caller): Promise<void> {
-    return endSessionIfLoggedOut(request, caller, (sessionId) => this.sessions.isRevoked(sessionId), this.options);
   }
 }

@@ -2,6 +2,7 @@ import { ServiceUnavailableException, UnauthorizedException } from '@nestjs/comm
 import { SESSION_CHECK_UNAVAILABLE } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
+import type { SessionVerifier } from '../sessions/session-verifier.js';
 import { currentDeviceId } from './device-id.js';
 import { getCaller, getDeviceSession } from './device-session.js';
 import { destroyRequestSession, requestSessionId } from './request-session.js';
@@ -40,14 +41,15 @@ export function readCaller(request: DeviceRequest, options: ResolvedDeviceTracke
 }
 
 /**
- * Destroys the request's own session when a logout it made has ended it (`isRevoked`). The store copy is gone
- * already, but express-session would save the request's session back into the store as the response ends.
+ * Destroys the request's own session when a logout it made has ended it. The store copy is gone already, but
+ * express-session would save the request's session back into the store as the response ends.
  */
 export async function endSessionIfLoggedOut(
   request: DeviceRequest,
   caller: Caller,
-  isRevoked: (sessionId: string) => boolean,
+  sessions: SessionVerifier,
   options: ResolvedDeviceTrackerOptions,
 ): Promise<void> {
-  if (caller.requestSessionId && isRevoked(caller.requestSessionId)) await destroyRequestSession(request, options);
+  const sessionId = caller.requestSessionId;
+  if (sessionId && sessions.isRevoked(sessionId)) await destroyRequestSession(request, options);
 }

@@ -72,23 +72,10 @@ export class LoginStatements {
       this.inserts.set(devices.length, sql);
     }
     const parameters: unknown[] = [];
-    // A login's three times are one Date in columns of one type: converted once. (The entity has no embedded columns
-    // to walk into.)
-    let date: Date | undefined;
-    let dateColumn: ColumnMetadata | undefined;
-    let converted: unknown;
+    // The entity has plain columns only: no embedded ones to walk into.
     for (const device of devices) {
-      for (const column of this.columns) {
-        const value = device[column.propertyName as keyof Device];
-        if (value instanceof Date) {
-          if (value !== date || column.type !== dateColumn?.type || column.precision !== dateColumn.precision) {
-            [date, dateColumn, converted] = [value, column, this.value(column, value)];
-          }
-          parameters.push(converted);
-        } else {
-          parameters.push(this.value(column, value));
-        }
-      }
+      for (const column of this.columns)
+        parameters.push(this.value(column, device[column.propertyName as keyof Device]));
     }
     return { sql, parameters };
   }

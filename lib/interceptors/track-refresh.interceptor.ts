@@ -14,15 +14,12 @@ import { Reflector } from '@nestjs/core';
 import { defer, mergeMap, type Observable } from 'rxjs';
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT, TRACK_REFRESH_METADATA } from '../device-tracker.constants.js';
 import { defaultRefreshToken, type ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
-import { routeMetadata } from '../decorators/route-metadata.js';
+import { mergedRouteMetadata, routeMetadata } from '../decorators/route-metadata.js';
 import { readClientInfo } from '../http/client-info.js';
 import { setDeviceSession, withClaims } from '../http/device-session.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 import type { TrackRefreshOptions } from '../interfaces/track-refresh-options.interface.js';
 import { refreshRefused, RefreshRotationService } from '../refresh/refresh-rotation.service.js';
-
-/** Each route's `@UseInterceptors()` entries, handler's and controller's, read once: the route never changes. */
-const boundInterceptors = new WeakMap<object, WeakMap<object, readonly unknown[]>>();
 
 /** Requests one `TrackRefreshInterceptor` acts on: no other acts on them too. */
 const taken = new WeakSet<object>();
@@ -112,15 +109,7 @@ export class TrackRefreshInterceptor implements NestInterceptor {
 
   /** Whether the route's `@UseInterceptors()` binds another `TrackRefreshInterceptor` (a subclass), to act there. */
   private leavesRouteToAnother(context: ExecutionContext): boolean {
-    const handler = context.getHandler();
-    const controller = context.getClass();
-    let byController = boundInterceptors.get(handler);
-    if (!byController) boundInterceptors.set(handler, (byController = new WeakMap()));
-    let bound = byController.get(controller);
-    if (!bound) {
-      bound = this.reflector.getAllAndMerge<unknown[]>(INTERCEPTORS_METADATA, [handler, controller]) ?? [];
-      byController.set(controller, bound);
-    }
+    const bound = mergedRouteMetadata<unknown>(this.reflector, INTERCEPTORS_METADATA, context);
     return bound.some(
       (entry) =>
         entry !== this &&

@@ -58,5 +58,6 @@ export {
   CreateDeviceTrackerDevices1764000000000,
   DEVICE_TRACKER_MIGRATIONS,
   ExactUserIds1764400000000,
+  PartialDeviceIndexes1764600000000,
 } from './persistence/migrations/index.js';
 export { describeUserAgent, type DeviceType, type UserAgentInfo } from './user-agent/user-agent.js';

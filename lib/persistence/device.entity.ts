@@ -17,7 +17,7 @@ import type { DeviceType } from '../user-agent/user-agent.js';
 @Entity({ name: DEVICES_TABLE })
 @Index('IDX_device_tracker_devices_user_seen', ['userId', 'lastSeenAt'])
 @Index('IDX_device_tracker_devices_seen', ['lastSeenAt'])
-@Index('IDX_device_tracker_devices_revoked', ['revokedAt'])
+@Index('IDX_device_tracker_devices_revoked', ['revokedAt'], { where: 'revoked_at IS NOT NULL' })
 @Index('IDX_device_tracker_devices_ip_seen', ['ipAddress', 'lastSeenAt'])
 export class Device {
   /** Opaque id, shown to the user and used to log the device out. */
@@ -66,7 +66,7 @@ export class Device {
   sessionId!: string | null;
 
   /** Digest of the refresh token the current one replaced, so presenting it again is recognised as reuse. */
-  @Index('IDX_device_tracker_devices_previous_jti')
+  @Index('IDX_device_tracker_devices_previous_jti', { where: 'previous_refresh_token_jti IS NOT NULL' })
   @Column({ name: 'previous_refresh_token_jti', type: String, length: 255, nullable: true })
   previousRefreshTokenJti!: string | null;
 
@@ -74,7 +74,7 @@ export class Device {
    * Digest of the token a refresh racing with the last rotation was given: usable like the current one until the
    * device rotates again, so a client may keep either of two concurrent answers.
    */
-  @Index('IDX_device_tracker_devices_concurrent_jti')
+  @Index('IDX_device_tracker_devices_concurrent_jti', { where: 'concurrent_refresh_token_jti IS NOT NULL' })
   @Column({ name: 'concurrent_refresh_token_jti', type: String, length: 255, nullable: true })
   concurrentRefreshTokenJti!: string | null;
 

@@ -3,6 +3,7 @@ import { AddDeviceSessions1764200000000 } from './1764200000000-add-device-sessi
 import { AddDeviceRetentionIndexes1764300000000 } from './1764300000000-add-device-retention-indexes.js';
 import { ExactUserIds1764400000000 } from './1764400000000-exact-user-ids.js';
 import { AddDeviceIpIndex1764500000000 } from './1764500000000-add-device-ip-index.js';
+import { PartialDeviceIndexes1764600000000 } from './1764600000000-partial-device-indexes.js';
 
 /**
  * The module's migrations, oldest first. Add them to the host's DataSource:
@@ -14,6 +15,7 @@ export const DEVICE_TRACKER_MIGRATIONS = [
   AddDeviceRetentionIndexes1764300000000,
   ExactUserIds1764400000000,
   AddDeviceIpIndex1764500000000,
+  PartialDeviceIndexes1764600000000,
 ];
 
 export {
@@ -22,4 +24,5 @@ export {
   AddDeviceSessions1764200000000,
   CreateDeviceTrackerDevices1764000000000,
   ExactUserIds1764400000000,
+  PartialDeviceIndexes1764600000000,
 };

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
@@ -10,14 +9,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { TEST_DB } from './support/database.js';
 import { rendezvous } from './support/rendezvous.js';
 import { startSampleApp } from './support/sample-app.js';
-import { jtiOf, sidOf } from './support/token-claims.js';
+import { sidOf, storedIdOf } from './support/token-claims.js';
 
 const ALICE = '1';
 const PARALLEL = 50;
 const ROUNDS = 20;
 
 /** What the tracker stores for a refresh token: the SHA-256 of its jti. */
-const storedIdOf = (token: string) => createHash('sha256').update(jtiOf(token)).digest('hex');
 
 interface Login {
   status: number;

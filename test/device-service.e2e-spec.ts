@@ -116,6 +116,26 @@ describe(`DeviceService used directly by the host (${TEST_DB})`, () => {
     expect(await service.isRefreshTokenActive('jti-4')).toBe(false);
   });
 
+  it('finds a refresh token stored under its digest alone (its jti, or 0.4) once the token carries its session', async () => {
+    const device = await service.track(fromDevice(), 'u', 'jti-1');
+    expect(device.refreshTokenJti).toBe(storedId('jti-1'));
+    const inSession = (jti: string) => jwt.sign({ sub: 'u', sid: device.sessionId }, { jwtid: jti });
+
+    expect(await service.isRefreshTokenActive(inSession('jti-1'))).toBe(true);
+    const rotated = await service.rotateRefreshToken(inSession('jti-1'), inSession('jti-2'));
+    // From now on under its session, at the end of the index.
+    expect(rotated).toMatchObject({ id: device.id, refreshTokenJti: `${device.sessionId}/${storedId('jti-2')}` });
+    expect(await service.isRefreshTokenActive(inSession('jti-2'))).toBe(true);
+    expect(await service.isRefreshTokenActive(inSession('jti-1'))).toBe(false);
+
+    // The replaced token, back after the grace period, is still recognised as reuse.
+    clock.advance(60_000);
+    await expect(service.rotateRefreshToken(inSession('jti-1'), inSession('jti-3'))).rejects.toThrow(
+      'Refresh token has been revoked or already used',
+    );
+    expect(await service.findById(device.id)).toMatchObject({ isActive: false });
+  });
+
   it('records where a refresh came from as the device last seen', async () => {
     const device = await service.track(fromDevice({}, '192.0.2.10'), 'u', 'jti-1');
     clock.advance(10);

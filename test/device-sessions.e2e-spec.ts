@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { JwtService } from '@nestjs/jwt';
@@ -18,7 +18,7 @@ import { loadConfig } from '../sample-app/src/config.js';
 import { TEST_DB } from './support/database.js';
 import { ManualClock } from './support/manual-clock.js';
 import { startSampleApp } from './support/sample-app.js';
-import { claimsOf, jtiOf, sidOf } from './support/token-claims.js';
+import { claimsOf, jtiOf, sidOf, storedIdOf } from './support/token-claims.js';
 
 const CHROME_MAC =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
@@ -34,7 +34,6 @@ const SAMPLE_JWT = loadConfig({}).jwt;
 const { issuer, audience } = SAMPLE_JWT;
 
 /** What the tracker stores for a refresh token: the SHA-256 of its jti. */
-const storedIdOf = (token: string) => createHash('sha256').update(jtiOf(token)).digest('hex');
 
 /** An access token the sample app accepts as authentic, with whatever claims the test needs. */
 const signAccess = (claims: Record<string, unknown>) =>

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { Device, type DeviceView } from 'nestjs-device-tracker';
@@ -9,7 +8,7 @@ import { TEST_DB } from './support/database.js';
 import { PLATFORM } from './support/platform.js';
 import { startSampleApp } from './support/sample-app.js';
 import { DEVICE_VIEW_KEYS } from './support/view-keys.js';
-import { jtiOf, sidOf } from './support/token-claims.js';
+import { jtiOf, sidOf, storedIdOf } from './support/token-claims.js';
 
 const CHROME_MAC =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
@@ -19,7 +18,6 @@ const PASSWORDS = { alice: 'alice-password', bob: 'bob-password' } as const;
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
 
 /** What the tracker stores for a refresh token: the SHA-256 of its jti, never the jti or the token. */
-const storedIdOf = (token: string) => createHash('sha256').update(jtiOf(token)).digest('hex');
 
 interface Login {
   access: string;

@@ -327,6 +327,28 @@ describe.runIf(TEST_DB === 'postgres')('every query of the device tracker is ser
     expect(await oneValue<boolean>(`SELECT is_active FROM ${DEVICES_TABLE} WHERE id = $1`, [device.id])).toBe(false);
   });
 
+  it('rotateRefreshToken with tokens of a session: the lookups of both their ids use the same indexes', async () => {
+    // Stored under its digest alone, as by its jti or by 0.4; the tokens below carry the session, so have two ids.
+    const device = await service.track(fromDevice(), 'user-48', 'jti-s1');
+    const inSession = (jti: string) => jwt.sign({ sub: 'user-48', sid: device.sessionId }, { jwtid: jti });
+    const rotation = await explainQueriesOf('rotateRefreshToken (tokens of a session)', () =>
+      service.rotateRefreshToken(inSession('jti-s1'), inSession('jti-s2')),
+    );
+    expect(indexesOf(rotation, /^UPDATE/)).toEqual(['UQ_device_tracker_devices_refresh_jti']);
+    const concurrent = await explainQueriesOf('rotateRefreshToken (tokens of a session, replaced, in grace)', () =>
+      service.rotateRefreshToken(inSession('jti-s1'), inSession('jti-s3')),
+    );
+    expect(indexesOf(concurrent, /previous_refresh_token_jti/)).toEqual([
+      expect.stringMatching(
+        /^(IDX_device_tracker_devices_previous_jti \+ IDX_device_tracker_devices_concurrent_jti|IDX_device_tracker_devices_concurrent_jti \+ IDX_device_tracker_devices_previous_jti)$/,
+      ),
+    ]);
+    const active = await explainQueriesOf('isRefreshTokenActive (a token of a session)', async () => {
+      expect(await service.isRefreshTokenActive(inSession('jti-s3'))).toBe(true);
+    });
+    expect(indexesOf(active, /./)).toEqual(['UQ_device_tracker_devices_refresh_jti']);
+  });
+
   it('search by user, IP address and last seen, alone and together; findById and logoutById', async () => {
     const seenSince = new Date(Date.now() - 7 * DAY);
     const found = await explainQueriesOf('search', async () => {

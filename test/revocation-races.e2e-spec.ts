@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { JwtService } from '@nestjs/jwt';
@@ -21,9 +20,8 @@ import { TEST_DB, testTypeOrmModule } from './support/database.js';
 import { ManualClock } from './support/manual-clock.js';
 import { startTestApp } from './support/platform.js';
 import { startSampleApp } from './support/sample-app.js';
+import { storedIdOf } from './support/token-claims.js';
 
-const storedIdOf = (token: string) =>
-  createHash('sha256').update(new JwtService().decode<{ jti: string }>(token).jti).digest('hex');
 const fromDevice = (deviceId?: string): DeviceRequest => ({
   headers: deviceId ? { 'x-device-id': deviceId } : {},
   ip: '192.0.2.1',

@@ -106,7 +106,7 @@ export class LoginService {
       ipAddress: client.ipAddress,
       // With express-session the device is tied to the session the login ended on (passport regenerates it).
       sessionId: client.requestSessionId ?? prepared.sessionId,
-      refreshTokenJti: refreshToken ? digest(refreshToken) : null,
+      refreshTokenJti: refreshToken ? digest(refreshToken, this.sessionClaim) : null,
       previousRefreshTokenJti: null,
       concurrentRefreshTokenJti: null,
       refreshTokenRotatedAt: null,
@@ -160,9 +160,9 @@ export class LoginService {
 }
 
 /** @throws BadRequestException when the host hands over a token that cannot be decoded: retrying cannot help. */
-function digest(tokenOrJti: string): string {
+function digest(tokenOrJti: string, sessionClaim: string): string {
   try {
-    return refreshTokenId(tokenOrJti);
+    return refreshTokenId(tokenOrJti, sessionClaim);
   } catch (error) {
     throw new BadRequestException((error as Error).message);
   }

@@ -52,7 +52,10 @@ export class Device {
   @Column({ name: 'ip_address', type: String, length: IP_ADDRESS_MAX_LENGTH, nullable: true })
   ipAddress!: string | null;
 
-  /** SHA-256 (hex) of the `jti` of the device's current refresh token (see `refreshTokenId`). Never in the API. */
+  /**
+   * SHA-256 (hex) of the `jti` of the device's current refresh token, after its session and a slash when the token
+   * carries one (see `refreshTokenIds`). Never in the API.
+   */
   @Index('UQ_device_tracker_devices_refresh_jti', { unique: true })
   @Column({ name: 'refresh_token_jti', type: String, length: 255, nullable: true })
   refreshTokenJti!: string | null;

@@ -87,18 +87,20 @@ export class DeviceStore {
     });
   }
 
-  /** The device whose current or concurrent refresh token is `jti`. */
-  findByIssuedToken(jti: string): Promise<Device | null> {
-    return this.devices.findOne({ where: [{ refreshTokenJti: jti }, { concurrentRefreshTokenJti: jti }] });
+  /** The device whose current or concurrent refresh token is one of `ids` (the ids of one token). */
+  findByIssuedToken(ids: readonly string[]): Promise<Device | null> {
+    const id = oneOf(ids);
+    return this.devices.findOne({ where: [{ refreshTokenJti: id }, { concurrentRefreshTokenJti: id }] });
   }
 
-  /** The device whose replaced or concurrent refresh token is `jti`. */
-  findByReplacedToken(jti: string): Promise<Device | null> {
-    return this.devices.findOne({ where: [{ previousRefreshTokenJti: jti }, { concurrentRefreshTokenJti: jti }] });
+  /** The device whose replaced or concurrent refresh token is one of `ids` (the ids of one token). */
+  findByReplacedToken(ids: readonly string[]): Promise<Device | null> {
+    const id = oneOf(ids);
+    return this.devices.findOne({ where: [{ previousRefreshTokenJti: id }, { concurrentRefreshTokenJti: id }] });
   }
 
-  hasActiveRefreshToken(jti: string): Promise<boolean> {
-    return this.devices.existsBy({ refreshTokenJti: jti, isActive: true });
+  hasActiveRefreshToken(ids: readonly string[]): Promise<boolean> {
+    return this.devices.existsBy({ refreshTokenJti: oneOf(ids), isActive: true });
   }
 
   /** The user's devices, most recently seen first. */
@@ -146,9 +148,9 @@ export class DeviceStore {
     return this.affected(this.devices.delete({ id, userId }));
   }
 
-  /** Moves the active device whose current refresh token is `jti`; 0 when no device has it as current. */
-  updateByCurrentToken(jti: string, changes: DeviceChanges): Promise<number> {
-    return this.affected(this.devices.update({ refreshTokenJti: jti, isActive: true }, changes));
+  /** Moves the active device whose current refresh token is one of `ids`; 0 when no device has it as current. */
+  updateByCurrentToken(ids: readonly string[], changes: DeviceChanges): Promise<number> {
+    return this.affected(this.devices.update({ refreshTokenJti: oneOf(ids), isActive: true }, changes));
   }
 
   /** Updates the device if it is still active with `refreshTokenJti` as its current token. */
@@ -203,4 +205,9 @@ export class DeviceStore {
   private async affected(result: Promise<{ affected?: number | null }>): Promise<number> {
     return (await result).affected ?? 0;
   }
+}
+
+/** A token's one id, or any of its ids: a token may be stored under two (see `refreshTokenIds`). */
+function oneOf(ids: readonly string[]) {
+  return ids.length === 1 ? ids[0] : In([...ids]);
 }

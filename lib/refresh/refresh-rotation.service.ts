@@ -12,7 +12,7 @@ import { LogoutService } from '../revocation/logout.service.js';
 import { normaliseUserAgent } from '../user-agent/user-agent.js';
 import { toDeviceSnapshot } from '../views/device-view.js';
 import { jwtStringClaim } from '../values/jwt-claims.js';
-import { refreshTokenId, tryRefreshTokenId } from './refresh-token-id.js';
+import { refreshTokenId, tryRefreshTokenIds } from './refresh-token-id.js';
 
 /** A refresh token of a device, refused: its device is logged out, or the token was replaced (and maybe stolen). */
 export const refreshRefused = () => new UnauthorizedException('Refresh token has been revoked or already used');
@@ -38,8 +38,8 @@ export class RefreshRotationService {
 
   /** Whether the refresh token is the current one of an active device. */
   async isActive(tokenOrJti: string): Promise<boolean> {
-    const jti = tryRefreshTokenId(tokenOrJti);
-    return jti !== undefined && this.store.hasActiveRefreshToken(jti);
+    const ids = this.idsOf(tokenOrJti);
+    return ids !== undefined && this.store.hasActiveRefreshToken(ids);
   }
 
   /**
@@ -50,11 +50,11 @@ export class RefreshRotationService {
    * its device is logged out.
    */
   async sessionOf(token: string): Promise<SessionRef> {
-    const jti = tryRefreshTokenId(token);
-    if (jti === undefined) throw refreshInvalid();
+    const ids = this.idsOf(token);
+    if (ids === undefined) throw refreshInvalid();
     const device =
-      (await this.store.findByIssuedToken(jti)) ??
-      (await this.store.findByReplacedToken(jti)) ??
+      (await this.store.findByIssuedToken(ids)) ??
+      (await this.store.findByReplacedToken(ids)) ??
       (await this.deviceOfSession(token));
     if (!device) throw refreshInvalid();
     if (!device.isActive) throw refreshRefused();
@@ -73,30 +73,34 @@ export class RefreshRotationService {
    * when it was replaced or its device is logged out.
    */
   async rotate(oldToken: string, newToken: string, client?: ClientInfo): Promise<Device> {
-    const oldJti = tryRefreshTokenId(oldToken);
-    const newJti = refreshTokenId(newToken);
-    if (oldJti === undefined) throw refreshInvalid();
+    const oldIds = this.idsOf(oldToken);
+    const newJti = refreshTokenId(newToken, this.options.sessionClaim);
+    if (oldIds === undefined) throw refreshInvalid();
     const now = new Date(this.clock.now());
     const seen = { lastSeenAt: now, ...(client ? { ipAddress: client.ipAddress } : {}) };
-    const rotation = { previousRefreshTokenJti: oldJti, concurrentRefreshTokenJti: null, refreshTokenRotatedAt: now };
+    const rotation = {
+      previousRefreshTokenJti: oldIds[0]!,
+      concurrentRefreshTokenJti: null,
+      refreshTokenRotatedAt: now,
+    };
     // Each attempt is one conditional update; another refresh of the same device changing the row in between
     // makes it fail, and the next attempt decides again from the row as that refresh left it.
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (await this.store.updateByCurrentToken(oldJti, { refreshTokenJti: newJti, ...rotation, ...seen })) {
+      if (await this.store.updateByCurrentToken(oldIds, { refreshTokenJti: newJti, ...rotation, ...seen })) {
         return this.rotatedTo(newJti);
       }
       const device: Device | null =
-        (await this.store.findByReplacedToken(oldJti)) ?? (await this.deviceOfSession(oldToken));
+        (await this.store.findByReplacedToken(oldIds)) ?? (await this.deviceOfSession(oldToken));
       if (!device) {
         // The current token of a logged-out device is refused as such; a token no device holds is invalid.
-        if (await this.store.findByIssuedToken(oldJti)) break;
+        if (await this.store.findByIssuedToken(oldIds)) break;
         throw refreshInvalid();
       }
       if (!device.isActive || !device.refreshTokenJti) break;
       let move: DeviceChanges;
-      if (device.concurrentRefreshTokenJti === oldJti) {
+      if (isOneOf(device.concurrentRefreshTokenJti, oldIds)) {
         move = { refreshTokenJti: newJti, ...rotation };
-      } else if (device.previousRefreshTokenJti === oldJti && this.withinGrace(device, now)) {
+      } else if (isOneOf(device.previousRefreshTokenJti, oldIds) && this.withinGrace(device, now)) {
         move = { refreshTokenJti: newJti, concurrentRefreshTokenJti: device.refreshTokenJti };
       } else {
         await this.detectReuse(device, client);
@@ -114,9 +118,14 @@ export class RefreshRotationService {
    * `newJti` as its concurrent token; a logout or prune racing with it may have ended it.
    */
   private async rotatedTo(newJti: string): Promise<Device> {
-    const device = await this.store.findByIssuedToken(newJti);
+    const device = await this.store.findByIssuedToken([newJti]);
     if (!device?.isActive) throw refreshRefused();
     return device;
+  }
+
+  /** The ids `tokenOrJti` may be stored under, or `undefined` when it cannot be read. */
+  private idsOf(tokenOrJti: string): string[] | undefined {
+    return tryRefreshTokenIds(tokenOrJti, this.options.sessionClaim);
   }
 
   private withinGrace(device: Device, now: Date): boolean {
@@ -143,4 +152,8 @@ export class RefreshRotationService {
     const device = await this.store.findBySession(sessionId);
     return device?.sessionId === sessionId ? device : null;
   }
+}
+
+function isOneOf(id: string | null, ids: readonly string[]): boolean {
+  return id !== null && ids.includes(id);
 }

@@ -2,9 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { describe, expect, it } from 'vitest';
 import { jwtStringClaim } from '../values/jwt-claims.js';
-import { refreshTokenId } from './refresh-token-id.js';
+import { refreshTokenId as refreshTokenIdOf, refreshTokenIds, tryRefreshTokenIds } from './refresh-token-id.js';
 
 const jwt = new JwtService({ secret: 'refresh-token-id-spec-secret' });
+
+/** Ids with the default session claim: the tokens below carry none unless the test says so. */
+const refreshTokenId = (tokenOrJti: string) => refreshTokenIdOf(tokenOrJti, 'sid');
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
@@ -62,6 +65,50 @@ describe('refreshTokenId', () => {
     it('trims whitespace around the token before reading it', () => {
       const token = jwt.sign({ jti: 'trimmed' });
       expect(refreshTokenId(`  ${token}\n`)).toBe(sha256('trimmed'));
+    });
+  });
+
+  describe('with a JWT that carries the session claim', () => {
+    it('is stored under the session, then its digest, so new sessions land at the end of the index', () => {
+      const sid = '019afc4e-7b41-7c1a-9d2e-3f4a5b6c7d8e';
+      const token = jwt.sign({ sub: 1, sid }, { jwtid: 'refresh-7' });
+      expect(refreshTokenIds(token, 'sid')).toEqual([`${sid}/${sha256('refresh-7')}`, sha256('refresh-7')]);
+      expect(refreshTokenId(token)).toBe(`${sid}/${sha256('refresh-7')}`);
+    });
+
+    it('reads the claim the module is told to read', () => {
+      const token = jwt.sign({ sid: 'a', session_id: 'b', jti: 'j' });
+      expect(refreshTokenIdOf(token, 'session_id')).toBe(`b/${sha256('j')}`);
+      expect(refreshTokenIdOf(jwt.sign({ sid: 'a', jti: 'j' }), 'session_id')).toBe(sha256('j'));
+    });
+
+    it('keeps the token digest, not the jti, when there is no jti', () => {
+      const token = jwt.sign({ sid: 's' });
+      expect(refreshTokenIds(token, 'sid')).toEqual([`s/${sha256(token)}`, sha256(token)]);
+    });
+
+    it('finds a token stored by its jti alone: its bare digest is its second id', () => {
+      const token = jwt.sign({ sid: 's', jti: 'j' });
+      expect(refreshTokenIds(token, 'sid')).toContain(refreshTokenId('j'));
+    });
+
+    it.each([
+      ['an empty', ''],
+      ['a numeric', 7],
+      ['an object', { id: 's' }],
+      ['an over-long', 's'.repeat(191)],
+    ])('stores only the digest for %s session claim', (_label, sid) => {
+      const token = fakeJwt(JSON.stringify({ sid, jti: 'j' }));
+      expect(refreshTokenIds(token, 'sid')).toEqual([sha256('j')]);
+    });
+
+    it('fits the column: the longest session claim kept, its separator and the digest make 255 characters', () => {
+      const id = refreshTokenId(fakeJwt(JSON.stringify({ sid: 's'.repeat(190), jti: 'j' })));
+      expect(id).toHaveLength(255);
+    });
+
+    it('does not read inherited properties as the session claim', () => {
+      expect(refreshTokenIdOf(fakeJwt(JSON.stringify({ jti: 'j' })), 'constructor')).toBe(sha256('j'));
     });
   });
 
@@ -129,6 +176,14 @@ describe('refreshTokenId', () => {
       expect(message).not.toContain(token);
       expect(message).not.toContain('secret-material');
     });
+  });
+});
+
+describe('tryRefreshTokenIds', () => {
+  it('answers undefined for what cannot be read, rather than throwing', () => {
+    expect(tryRefreshTokenIds('  ', 'sid')).toBeUndefined();
+    expect(tryRefreshTokenIds(fakeJwt('[1]'), 'sid')).toBeUndefined();
+    expect(tryRefreshTokenIds('jti-1', 'sid')).toEqual([sha256('jti-1')]);
   });
 });
 

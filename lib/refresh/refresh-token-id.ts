@@ -1,28 +1,47 @@
 import { createHash } from 'node:crypto';
+import { SESSION_ID_MAX_LENGTH } from '../device-tracker.constants.js';
 import { jwtClaims } from '../values/jwt-claims.js';
 
 function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 
+/** The longest session claim an id starts with: with the separator and the digest, the column's length. */
+const SESSION_PREFIX_MAX_LENGTH = SESSION_ID_MAX_LENGTH - 65;
+
 /**
- * The id under which a refresh token is stored: the SHA-256 (hex) of its `jti` claim when given a signed JWT, of the
- * value itself when given a jti, and of the whole token for a JWT without a `jti` or an opaque token. A token and its
- * jti therefore map to the same id, and the table never holds anything a client could present.
+ * The ids under which a refresh token may be stored, the one to store it under first. The digest is the SHA-256 (hex)
+ * of the token's `jti` claim when given a signed JWT, of the value itself when given a jti, and of the whole token for
+ * a JWT without a `jti` or an opaque token: the table never holds anything a client could present.
+ *
+ * A JWT that carries the session claim is stored as `<session>/<digest>`. The module's sessions are time-ordered
+ * (UUIDv7), so a new login's id lands at the end of its unique index: as a bare digest it landed on a random page,
+ * which SQLite wrote out again at every login. Its bare digest follows as a second id, as a row written from the `jti`
+ * alone (or before 0.5) holds it.
  *
  * @throws Error when the value is empty, or shaped like a JWT whose payload is not a JSON object.
  */
-export function refreshTokenId(tokenOrJti: string): string {
+export function refreshTokenIds(tokenOrJti: string, sessionClaim: string): [string, ...string[]] {
   const value = tokenOrJti.trim();
   if (!value) throw new Error('Refresh token is empty');
-  const jti = jwtClaims(value)?.jti;
-  return sha256(typeof jti === 'string' && jti ? jti : value);
+  const claims = jwtClaims(value);
+  const jti = claims?.jti;
+  const digest = sha256(typeof jti === 'string' && jti ? jti : value);
+  const session = claims?.[sessionClaim];
+  return typeof session === 'string' && session && session.length <= SESSION_PREFIX_MAX_LENGTH
+    ? [`${session}/${digest}`, digest]
+    : [digest];
 }
 
-/** {@link refreshTokenId}, or `undefined` when the token cannot be read: it is then not one of ours. */
-export function tryRefreshTokenId(tokenOrJti: string): string | undefined {
+/** The id a refresh token is stored under: the first of {@link refreshTokenIds}. */
+export function refreshTokenId(tokenOrJti: string, sessionClaim: string): string {
+  return refreshTokenIds(tokenOrJti, sessionClaim)[0];
+}
+
+/** {@link refreshTokenIds}, or `undefined` when the token cannot be read: it is then not one of ours. */
+export function tryRefreshTokenIds(tokenOrJti: string, sessionClaim: string): string[] | undefined {
   try {
-    return refreshTokenId(tokenOrJti);
+    return refreshTokenIds(tokenOrJti, sessionClaim);
   } catch {
     return undefined;
   }

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { catchError, type Observable, throwError } from 'rxjs';
 import { LOGGER_CONTEXT } from '../device-tracker.constants.js';
+import { storeErrorMessage, storeErrorText } from '../persistence/store-error.js';
 
 /**
  * On the devices endpoints, an error that is not an HTTP answer comes from the database (lost connection, timeout):
@@ -21,7 +22,10 @@ export class StoreUnavailableInterceptor implements NestInterceptor {
     return next.handle().pipe(
       catchError((error: unknown) => {
         if (error instanceof HttpException) return throwError(() => error);
-        this.logger.error(`The devices store failed: ${(error as Error).message}`, (error as Error).stack);
+        this.logger.error(
+          `The devices store failed: ${storeErrorMessage(error)}`,
+          storeErrorText((error as Error).stack ?? ''),
+        );
         return throwError(
           () => new ServiceUnavailableException('Devices cannot be read or changed right now; try again shortly'),
         );

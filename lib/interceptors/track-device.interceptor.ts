@@ -30,6 +30,7 @@ import type { Device } from '../persistence/device.entity.js';
 import { DeviceQueries } from '../queries/device-queries.service.js';
 import { timeOrderedId } from '../values/time-ordered-id.js';
 import { normaliseUserId } from '../values/user-id.js';
+import { storeErrorMessage } from '../persistence/store-error.js';
 
 /** A login whose handler succeeded, on its way to being recorded. */
 interface Login {
@@ -103,7 +104,7 @@ export class TrackDeviceInterceptor implements NestInterceptor {
    */
   protected handleTrackingFailure(error: Error, request: DeviceRequest): Promise<void> | void {
     if (this.options.whenTrackingFails !== 'refuse') return;
-    this.logger.warn(`Refused a login whose device could not be tracked: ${error.message}`);
+    this.logger.warn(`Refused a login whose device could not be tracked: ${storeErrorMessage(error)}`);
     return this.refuse(
       request,
       new ServiceUnavailableException('Cannot record this sign-in right now; try again shortly'),
@@ -138,7 +139,7 @@ export class TrackDeviceInterceptor implements NestInterceptor {
   /** A login whose device could not be looked up (the database is unreachable) still gets a session. */
   private async unprepared(request: DeviceRequest, client: ClientInfo, error: Error): Promise<SessionRef> {
     if (error instanceof MaxDevicesExceededException) await this.refuse(request, error);
-    this.logger.warn(`Could not look up the device of a login: ${error.message}`);
+    this.logger.warn(`Could not look up the device of a login: ${storeErrorMessage(error)}`);
     // Unchecked until the write: the login updates the presented device only if it is this user's.
     const newId = () => timeOrderedId(this.clock.now());
     return this.reserve(request, {
@@ -181,7 +182,7 @@ export class TrackDeviceInterceptor implements NestInterceptor {
       writeDeviceId(request, response, device.id, this.options);
     } catch (error) {
       if (error instanceof HttpException && !(error instanceof BadRequestException)) throw error;
-      this.logger.warn(`Login succeeded but its device could not be tracked: ${(error as Error).message}`);
+      this.logger.warn(`Login succeeded but its device could not be tracked: ${storeErrorMessage(error)}`);
     }
   }
 

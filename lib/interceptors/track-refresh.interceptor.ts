@@ -20,6 +20,7 @@ import { setDeviceSession, withClaims } from '../http/device-session.js';
 import type { DeviceRequest } from '../interfaces/device-request.interface.js';
 import type { TrackRefreshOptions } from '../interfaces/track-refresh-options.interface.js';
 import { refreshRefused, RefreshRotationService } from '../refresh/refresh-rotation.service.js';
+import { storeErrorMessage } from '../persistence/store-error.js';
 
 /** Requests one `TrackRefreshInterceptor` acts on: no other acts on them too. */
 const taken = new WeakSet<object>();
@@ -102,7 +103,7 @@ export class TrackRefreshInterceptor implements NestInterceptor {
       return await work();
     } catch (error) {
       if (error instanceof HttpException) throw error;
-      this.logger.error(`Could not check a refresh token: ${(error as Error).message}`);
+      this.logger.error(`Could not check a refresh token: ${storeErrorMessage(error)}`);
       throw new ServiceUnavailableException('Cannot refresh right now; try again shortly');
     }
   }

@@ -2,6 +2,7 @@ import { HttpException, Inject, Injectable, Logger, type BeforeApplicationShutdo
 import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from '../device-tracker.constants.js';
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { type Clock, type ClockTimers, DeviceTrackerClock, timersOf } from '../interfaces/clock.interface.js';
+import { storeErrorMessage } from '../persistence/store-error.js';
 
 /** What happened to the logins whose tracking could not be written at once. */
 export interface TrackingRetryStats {
@@ -66,7 +67,7 @@ export class TrackingRetrier implements BeforeApplicationShutdown {
   /** Takes over a login whose tracking write failed; it is tried again up to `trackingRetries` times. */
   retry(login: PendingLogin, error: Error): void {
     this.counts.failed++;
-    this.logger.warn(`Login succeeded but its device could not be tracked yet: ${error.message}`);
+    this.logger.warn(`Login succeeded but its device could not be tracked yet: ${storeErrorMessage(error)}`);
     this.schedule(login, 1);
   }
 
@@ -109,7 +110,7 @@ export class TrackingRetrier implements BeforeApplicationShutdown {
         (error: unknown) => {
           if (!this.pending.has(login)) return;
           if (error instanceof HttpException) {
-            this.logger.warn(`Gave up tracking a login: ${error.message}`);
+            this.logger.warn(`Gave up tracking a login: ${storeErrorMessage(error)}`);
             this.abandon(login);
           } else {
             this.schedule(login, attempt + 1);

@@ -10,6 +10,7 @@ import { DEVICE_TRACKER_OPTIONS, LOGGER_CONTEXT } from '../device-tracker.consta
 import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { type Clock, DeviceTrackerClock, timersOf } from '../interfaces/clock.interface.js';
 import { PruneService } from './prune.service.js';
+import { storeErrorMessage } from '../persistence/store-error.js';
 
 /** Name of the interval the module registers with `@nestjs/schedule`'s `SchedulerRegistry`. */
 export const PRUNE_INTERVAL_NAME = 'device-tracker:prune';
@@ -72,7 +73,7 @@ export class DevicePruner implements OnApplicationBootstrap, BeforeApplicationSh
           return deleted;
         },
         (error: Error) => {
-          this.logger.warn(`Could not prune devices: ${error.message}`);
+          this.logger.warn(`Could not prune devices: ${storeErrorMessage(error)}`);
           return 0;
         },
       )

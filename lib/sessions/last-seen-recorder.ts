@@ -5,6 +5,7 @@ import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js'
 import { type Clock, DeviceTrackerClock } from '../interfaces/clock.interface.js';
 import { DeviceStore } from '../persistence/device.store.js';
 import { lifetimesOn } from './lru-clock.js';
+import { storeErrorMessage } from '../persistence/store-error.js';
 
 /**
  * Records when a device was last seen, and from where, on every authenticated request, while writing at most once
@@ -42,7 +43,7 @@ export class LastSeenRecorder {
       this.store
         .recordSeen(deviceId, address, new Date(now), new Date(now - interval))
         .catch((error: Error) =>
-          this.logger.warn(`Could not record when device ${deviceId} was last seen: ${error.message}`),
+          this.logger.warn(`Could not record when device ${deviceId} was last seen: ${storeErrorMessage(error)}`),
         );
     });
   }

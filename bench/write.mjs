@@ -100,6 +100,8 @@ function round(layout, start) {
   layout.wall.push(((performance.now() - wall) * 1000) / rows);
 }
 
+const range = (values) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
+
 const directory = mkdtempSync(join(tmpdir(), 'device-tracker-write-'));
 try {
   const layouts = [];
@@ -108,7 +110,7 @@ try {
   for (let r = 0; r < ROUNDS; r++) {
     // The order rotates and reverses from round to round, as the HTTP bench's does.
     const rotated = [...layouts.slice(r % layouts.length), ...layouts.slice(0, r % layouts.length)];
-    const order = r % 2 === 0 ? rotated : rotated.reverse();
+    const order = r % 2 === 0 ? rotated : rotated.toReversed();
     for (const layout of order) round(layout, r * INSERTS_PER_ROUND * ROWS_PER_INSERT);
     process.stdout.write('.');
   }
@@ -119,7 +121,6 @@ try {
     );
   }
   const [before, ...others] = layouts;
-  const range = (values) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
   for (const after of others) {
     const ratios = (key) => before[key].map((value, i) => value / after[key][i]);
     console.log(

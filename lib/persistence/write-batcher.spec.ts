@@ -22,7 +22,7 @@ describe('WriteBatcher', () => {
 
   it('writes a lone row on the next turn of the event loop, and gathers what arrives during a write', async () => {
     const batches: string[][] = [];
-    let release = () => {};
+    let release: (() => void) | undefined;
     const batcher = new WriteBatcher(async (rows: string[]) => {
       batches.push(rows);
       await new Promise<void>((resolve) => (release = resolve));
@@ -31,10 +31,10 @@ describe('WriteBatcher', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(batches).toEqual([['a']]);
     const later = [batcher.add('b'), batcher.add('c')];
-    release();
+    release!();
     await first;
     await new Promise((resolve) => setImmediate(resolve));
-    release();
+    release!();
     await Promise.all(later);
     expect(batches).toEqual([['a'], ['b', 'c']]);
   });

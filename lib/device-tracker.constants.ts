@@ -17,6 +17,8 @@ export const DEVICE_NAME_MAX_LENGTH = 255;
 export const SOFTWARE_NAME_MAX_LENGTH = 64;
 /** Size of the `session_id` column: a session id of a token, or an express-session id. */
 export const SESSION_ID_MAX_LENGTH = 255;
+/** Size of the refresh-token id columns: a SHA-256 in hex, after a session and a slash when the token has one. */
+export const REFRESH_TOKEN_ID_MAX_LENGTH = 255;
 /** Longest textual IP address: an IPv4-mapped IPv6 address written out in full. */
 export const IP_ADDRESS_MAX_LENGTH = 45;
 

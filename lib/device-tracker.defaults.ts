@@ -25,6 +25,7 @@ export const DEFAULTS = {
   trackingRetries: 6,
   whenSessionCheckFails: 'refuse',
   storeIpAddress: 'full',
+  storeRefreshTokenId: 'with-session',
   pruneEvery: ONE_DAY_MS,
   pruneBatchSize: 500,
   userAgentCacheSize: 1000,

@@ -38,6 +38,7 @@ export interface ResolvedDeviceTrackerOptions {
   maxDevices: Required<NonNullable<DeviceTrackerModuleOptions['maxDevices']>> | undefined;
   sessionStore: SessionStoreLike | undefined;
   storeIpAddress: 'full' | 'truncated' | 'none';
+  storeRefreshTokenId: 'with-session' | 'digest';
   prune: Required<PruneScheduleOptions> | undefined;
   whenTrackingFails: 'allow' | 'refuse';
   trackingRetries: number;
@@ -215,6 +216,10 @@ export function resolveDeviceTrackerOptions(options: DeviceTrackerModuleOptions 
       'full',
       'truncated',
       'none',
+    ]),
+    storeRefreshTokenId: oneOf('storeRefreshTokenId', options.storeRefreshTokenId, DEFAULTS.storeRefreshTokenId, [
+      'with-session',
+      'digest',
     ]),
     getUserId: options.getUserId ?? defaultUserId,
     getRefreshToken: options.getRefreshToken ?? defaultRefreshToken,

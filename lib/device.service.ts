@@ -157,7 +157,8 @@ export class DeviceService {
 
   /**
    * Whether a refresh token may still be used: false once its device is logged out, once it has been rotated, or
-   * when it was never tracked. Verify the token's signature before asking.
+   * when it was never tracked. Verify the token's signature before asking. Pass the token: its `jti` alone does not
+   * find a token stored with its session (see `storeRefreshTokenId`).
    */
   isRefreshTokenActive(tokenOrJti: string): Promise<boolean> {
     return this.refresh.isActive(tokenOrJti);

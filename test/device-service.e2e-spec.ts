@@ -192,3 +192,30 @@ describe(`DeviceService used directly by the host (${TEST_DB})`, () => {
     await expect(service.logoutOthers('u', 'nope')).rejects.toBeInstanceOf(BadRequestException);
   });
 });
+
+describe(`DeviceService with storeRefreshTokenId: 'digest' (${TEST_DB})`, () => {
+  let app: INestApplication;
+  let service: DeviceService;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [HostAppModule.with(DeviceTrackerModule.forRoot({ storeRefreshTokenId: 'digest' }))],
+    }).compile();
+    app = await startTestApp(moduleRef, { logger: false });
+    service = app.get(DeviceService);
+  });
+
+  afterAll(() => app?.close());
+
+  it('stores a token of a session under its digest alone, as 0.4 did, and finds it by the token or its jti', async () => {
+    const session = await service.prepareLogin(fromDevice(), 'u');
+    const inSession = (jti: string) => jwt.sign({ sub: 'u', sid: session.sessionId }, { jwtid: jti });
+    const device = await service.track(fromDevice(), 'u', inSession('jti-d1'), session);
+    expect(device.refreshTokenJti).toBe(storedId('jti-d1'));
+    expect(await service.isRefreshTokenActive('jti-d1')).toBe(true);
+
+    const rotated = await service.rotateRefreshToken(inSession('jti-d1'), inSession('jti-d2'));
+    expect(rotated).toMatchObject({ id: device.id, refreshTokenJti: storedId('jti-d2') });
+    expect(await service.isRefreshTokenActive('jti-d2')).toBe(true);
+  });
+});

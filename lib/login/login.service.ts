@@ -27,6 +27,8 @@ export class LoginService {
   /** Whether `maxDevices` is set: without it, a login asks nothing of the limit. */
   private readonly limited: boolean;
   private readonly sessionClaim: string;
+  /** What the refresh token's id is made of: see `storeRefreshTokenId`. */
+  private readonly refreshTokenIds: Pick<ResolvedDeviceTrackerOptions, 'sessionClaim' | 'storeRefreshTokenId'>;
 
   constructor(
     private readonly store: DeviceStore,
@@ -40,6 +42,7 @@ export class LoginService {
     this.userAgents = new UserAgentParser(options.userAgentCacheSize);
     this.limited = options.maxDevices !== undefined;
     this.sessionClaim = options.sessionClaim;
+    this.refreshTokenIds = options;
   }
 
   /**
@@ -106,7 +109,7 @@ export class LoginService {
       ipAddress: client.ipAddress,
       // With express-session the device is tied to the session the login ended on (passport regenerates it).
       sessionId: client.requestSessionId ?? prepared.sessionId,
-      refreshTokenJti: refreshToken ? digest(refreshToken, this.sessionClaim) : null,
+      refreshTokenJti: refreshToken ? digest(refreshToken, this.refreshTokenIds) : null,
       previousRefreshTokenJti: null,
       concurrentRefreshTokenJti: null,
       refreshTokenRotatedAt: null,
@@ -160,9 +163,12 @@ export class LoginService {
 }
 
 /** @throws BadRequestException when the host hands over a token that cannot be decoded: retrying cannot help. */
-function digest(tokenOrJti: string, sessionClaim: string): string {
+function digest(
+  tokenOrJti: string,
+  options: Pick<ResolvedDeviceTrackerOptions, 'sessionClaim' | 'storeRefreshTokenId'>,
+): string {
   try {
-    return refreshTokenId(tokenOrJti, sessionClaim);
+    return refreshTokenId(tokenOrJti, options);
   } catch (error) {
     throw new BadRequestException((error as Error).message);
   }

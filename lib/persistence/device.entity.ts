@@ -3,6 +3,7 @@ import {
   DEVICE_NAME_MAX_LENGTH,
   DEVICES_TABLE,
   IP_ADDRESS_MAX_LENGTH,
+  REFRESH_TOKEN_ID_MAX_LENGTH,
   SESSION_ID_MAX_LENGTH,
   SOFTWARE_NAME_MAX_LENGTH,
   USER_AGENT_MAX_LENGTH,
@@ -57,7 +58,7 @@ export class Device {
    * carries one (see `refreshTokenIds`). Never in the API.
    */
   @Index('UQ_device_tracker_devices_refresh_jti', { unique: true })
-  @Column({ name: 'refresh_token_jti', type: String, length: 255, nullable: true })
+  @Column({ name: 'refresh_token_jti', type: String, length: REFRESH_TOKEN_ID_MAX_LENGTH, nullable: true })
   refreshTokenJti!: string | null;
 
   /**
@@ -70,7 +71,7 @@ export class Device {
 
   /** Digest of the refresh token the current one replaced, so presenting it again is recognised as reuse. */
   @Index('IDX_device_tracker_devices_previous_jti', { where: 'previous_refresh_token_jti IS NOT NULL' })
-  @Column({ name: 'previous_refresh_token_jti', type: String, length: 255, nullable: true })
+  @Column({ name: 'previous_refresh_token_jti', type: String, length: REFRESH_TOKEN_ID_MAX_LENGTH, nullable: true })
   previousRefreshTokenJti!: string | null;
 
   /**
@@ -78,7 +79,7 @@ export class Device {
    * device rotates again, so a client may keep either of two concurrent answers.
    */
   @Index('IDX_device_tracker_devices_concurrent_jti', { where: 'concurrent_refresh_token_jti IS NOT NULL' })
-  @Column({ name: 'concurrent_refresh_token_jti', type: String, length: 255, nullable: true })
+  @Column({ name: 'concurrent_refresh_token_jti', type: String, length: REFRESH_TOKEN_ID_MAX_LENGTH, nullable: true })
   concurrentRefreshTokenJti!: string | null;
 
   /** When the refresh token was last rotated: the start of the grace period for a concurrent refresh. */

@@ -74,7 +74,7 @@ export class RefreshRotationService {
    */
   async rotate(oldToken: string, newToken: string, client?: ClientInfo): Promise<Device> {
     const oldIds = this.idsOf(oldToken);
-    const newJti = refreshTokenId(newToken, this.options.sessionClaim);
+    const newJti = refreshTokenId(newToken, this.options);
     if (oldIds === undefined) throw refreshInvalid();
     const now = new Date(this.clock.now());
     const seen = { lastSeenAt: now, ...(client ? { ipAddress: client.ipAddress } : {}) };

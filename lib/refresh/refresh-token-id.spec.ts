@@ -7,7 +7,8 @@ import { refreshTokenId as refreshTokenIdOf, refreshTokenIds, tryRefreshTokenIds
 const jwt = new JwtService({ secret: 'refresh-token-id-spec-secret' });
 
 /** Ids with the default session claim: the tokens below carry none unless the test says so. */
-const refreshTokenId = (tokenOrJti: string) => refreshTokenIdOf(tokenOrJti, 'sid');
+const refreshTokenId = (tokenOrJti: string) =>
+  refreshTokenIdOf(tokenOrJti, { sessionClaim: 'sid', storeRefreshTokenId: 'with-session' });
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
@@ -78,8 +79,8 @@ describe('refreshTokenId', () => {
 
     it('reads the claim the module is told to read', () => {
       const token = jwt.sign({ sid: 'a', session_id: 'b', jti: 'j' });
-      expect(refreshTokenIdOf(token, 'session_id')).toBe(`b/${sha256('j')}`);
-      expect(refreshTokenIdOf(jwt.sign({ sid: 'a', jti: 'j' }), 'session_id')).toBe(sha256('j'));
+      expect(refreshTokenIds(token, 'session_id')[0]).toBe(`b/${sha256('j')}`);
+      expect(refreshTokenIds(jwt.sign({ sid: 'a', jti: 'j' }), 'session_id')).toEqual([sha256('j')]);
     });
 
     it('keeps the token digest, not the jti, when there is no jti', () => {
@@ -108,7 +109,12 @@ describe('refreshTokenId', () => {
     });
 
     it('does not read inherited properties as the session claim', () => {
-      expect(refreshTokenIdOf(fakeJwt(JSON.stringify({ jti: 'j' })), 'constructor')).toBe(sha256('j'));
+      expect(refreshTokenIds(fakeJwt(JSON.stringify({ jti: 'j' })), 'constructor')).toEqual([sha256('j')]);
+    });
+
+    it("stores the bare digest with storeRefreshTokenId: 'digest', as 0.4 did", () => {
+      const token = jwt.sign({ sid: 's', jti: 'j' });
+      expect(refreshTokenIdOf(token, { sessionClaim: 'sid', storeRefreshTokenId: 'digest' })).toBe(sha256('j'));
     });
   });
 

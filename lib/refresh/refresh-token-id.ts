@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import { SESSION_ID_MAX_LENGTH } from '../device-tracker.constants.js';
+import { REFRESH_TOKEN_ID_MAX_LENGTH } from '../device-tracker.constants.js';
+import type { ResolvedDeviceTrackerOptions } from '../device-tracker.options.js';
 import { jwtClaims } from '../values/jwt-claims.js';
 
 function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 
-/** The longest session claim an id starts with: with the separator and the digest, the column's length. */
-const SESSION_PREFIX_MAX_LENGTH = SESSION_ID_MAX_LENGTH - 65;
+/** The longest session claim an id starts with: with the slash and the digest, the column's length. */
+const SESSION_PREFIX_MAX_LENGTH = REFRESH_TOKEN_ID_MAX_LENGTH - 65;
 
 /**
  * The ids under which a refresh token may be stored, the one to store it under first. The digest is the SHA-256 (hex)
@@ -33,9 +34,13 @@ export function refreshTokenIds(tokenOrJti: string, sessionClaim: string): [stri
     : [digest];
 }
 
-/** The id a refresh token is stored under: the first of {@link refreshTokenIds}. */
-export function refreshTokenId(tokenOrJti: string, sessionClaim: string): string {
-  return refreshTokenIds(tokenOrJti, sessionClaim)[0];
+/** The id to store a refresh token under, as `storeRefreshTokenId` says: the first of its ids, or its bare digest. */
+export function refreshTokenId(
+  tokenOrJti: string,
+  options: Pick<ResolvedDeviceTrackerOptions, 'sessionClaim' | 'storeRefreshTokenId'>,
+): string {
+  const ids = refreshTokenIds(tokenOrJti, options.sessionClaim);
+  return options.storeRefreshTokenId === 'digest' ? ids[ids.length - 1]! : ids[0];
 }
 
 /** {@link refreshTokenIds}, or `undefined` when the token cannot be read: it is then not one of ours. */

@@ -215,7 +215,12 @@ describe(`DeviceService with storeRefreshTokenId: 'digest' (${TEST_DB})`, () => 
     expect(await service.isRefreshTokenActive('jti-d1')).toBe(true);
 
     const rotated = await service.rotateRefreshToken(inSession('jti-d1'), inSession('jti-d2'));
-    expect(rotated).toMatchObject({ id: device.id, refreshTokenJti: storedId('jti-d2') });
+    // The replaced token too, so that 0.4 still tells a concurrent refresh from a replay.
+    expect(rotated).toMatchObject({
+      id: device.id,
+      refreshTokenJti: storedId('jti-d2'),
+      previousRefreshTokenJti: storedId('jti-d1'),
+    });
     expect(await service.isRefreshTokenActive('jti-d2')).toBe(true);
   });
 });

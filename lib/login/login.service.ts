@@ -10,7 +10,7 @@ import type { Device } from '../persistence/device.entity.js';
 import { DeviceStore } from '../persistence/device.store.js';
 import type { LoginValues } from '../persistence/login-statements.js';
 import { DeviceQueries, owns } from '../queries/device-queries.service.js';
-import { refreshTokenId } from '../refresh/refresh-token-id.js';
+import { refreshTokenId, type RefreshTokenIdOptions } from '../refresh/refresh-token-id.js';
 import { SessionRevoker } from '../revocation/session-revoker.js';
 import { UserAgentParser } from '../user-agent/user-agent.js';
 import { timeOrderedId } from '../values/time-ordered-id.js';
@@ -28,7 +28,7 @@ export class LoginService {
   private readonly limited: boolean;
   private readonly sessionClaim: string;
   /** What the refresh token's id is made of: see `storeRefreshTokenId`. */
-  private readonly refreshTokenIds: Pick<ResolvedDeviceTrackerOptions, 'sessionClaim' | 'storeRefreshTokenId'>;
+  private readonly refreshTokenIds: RefreshTokenIdOptions;
 
   constructor(
     private readonly store: DeviceStore,
@@ -163,10 +163,7 @@ export class LoginService {
 }
 
 /** @throws BadRequestException when the host hands over a token that cannot be decoded: retrying cannot help. */
-function digest(
-  tokenOrJti: string,
-  options: Pick<ResolvedDeviceTrackerOptions, 'sessionClaim' | 'storeRefreshTokenId'>,
-): string {
+function digest(tokenOrJti: string, options: RefreshTokenIdOptions): string {
   try {
     return refreshTokenId(tokenOrJti, options);
   } catch (error) {

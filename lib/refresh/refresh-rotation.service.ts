@@ -12,7 +12,7 @@ import { LogoutService } from '../revocation/logout.service.js';
 import { normaliseUserAgent } from '../user-agent/user-agent.js';
 import { toDeviceSnapshot } from '../views/device-view.js';
 import { jwtStringClaim } from '../values/jwt-claims.js';
-import { refreshTokenId, tryRefreshTokenIds } from './refresh-token-id.js';
+import { refreshTokenId, storedId, tryRefreshTokenIds } from './refresh-token-id.js';
 
 /** A refresh token of a device, refused: its device is logged out, or the token was replaced (and maybe stolen). */
 export const refreshRefused = () => new UnauthorizedException('Refresh token has been revoked or already used');
@@ -78,8 +78,10 @@ export class RefreshRotationService {
     if (oldIds === undefined) throw refreshInvalid();
     const now = new Date(this.clock.now());
     const seen = { lastSeenAt: now, ...(client ? { ipAddress: client.ipAddress } : {}) };
+    // Stored as the new one is: under 'digest', 0.4 must find it as the replaced token, or a concurrent refresh there
+    // is taken for reuse.
     const rotation = {
-      previousRefreshTokenJti: oldIds[0]!,
+      previousRefreshTokenJti: storedId(oldIds, this.options),
       concurrentRefreshTokenJti: null,
       refreshTokenRotatedAt: now,
     };

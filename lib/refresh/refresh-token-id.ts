@@ -34,13 +34,17 @@ export function refreshTokenIds(tokenOrJti: string, sessionClaim: string): [stri
     : [digest];
 }
 
+/** What a refresh token's stored id is made of. */
+export type RefreshTokenIdOptions = Pick<ResolvedDeviceTrackerOptions, 'sessionClaim' | 'storeRefreshTokenId'>;
+
 /** The id to store a refresh token under, as `storeRefreshTokenId` says: the first of its ids, or its bare digest. */
-export function refreshTokenId(
-  tokenOrJti: string,
-  options: Pick<ResolvedDeviceTrackerOptions, 'sessionClaim' | 'storeRefreshTokenId'>,
-): string {
-  const ids = refreshTokenIds(tokenOrJti, options.sessionClaim);
-  return options.storeRefreshTokenId === 'digest' ? ids[ids.length - 1]! : ids[0];
+export function refreshTokenId(tokenOrJti: string, options: RefreshTokenIdOptions): string {
+  return storedId(refreshTokenIds(tokenOrJti, options.sessionClaim), options);
+}
+
+/** Of a token's ids ({@link refreshTokenIds}), the one to store it under. */
+export function storedId(ids: readonly string[], options: Pick<RefreshTokenIdOptions, 'storeRefreshTokenId'>): string {
+  return options.storeRefreshTokenId === 'digest' ? ids[ids.length - 1]! : ids[0]!;
 }
 
 /** {@link refreshTokenIds}, or `undefined` when the token cannot be read: it is then not one of ours. */

@@ -75,9 +75,7 @@ export class LoginStatements {
   /** One statement inserting every row of `devices`. */
   insert(devices: Device[]): Statement {
     if (this.unnestSql !== undefined) {
-      const parameters = this.columns.map((column) =>
-        devices.map((device) => this.value(column, device[column.propertyName as keyof Device])),
-      );
+      const parameters = this.columns.map((column) => devices.map((device) => this.valueOf(column, device)));
       return { sql: this.unnestSql, parameters };
     }
     let sql = this.inserts.get(devices.length);
@@ -88,24 +86,21 @@ export class LoginStatements {
       this.inserts.set(devices.length, sql);
     }
     const parameters: unknown[] = [];
-    // The entity has plain columns only: no embedded ones to walk into.
     for (const device of devices) {
-      for (const column of this.columns)
-        parameters.push(this.value(column, device[column.propertyName as keyof Device]));
+      for (const column of this.columns) parameters.push(this.valueOf(column, device));
     }
     return { sql, parameters };
   }
 
   /** The login written over the device `id`, if it is `userId`'s. */
   update(id: string, userId: string, values: LoginValues): Statement {
-    const parameters = this.loginColumns.map((column) =>
-      this.value(column, values[column.propertyName as keyof LoginValues]),
-    );
+    const parameters = this.loginColumns.map((column) => this.valueOf(column, values));
     return { sql: this.updateSql, parameters: [...parameters, id, userId] };
   }
 
-  private value(column: ColumnMetadata, value: unknown): unknown {
-    return this.dataSource.driver.preparePersistentValue(value, column);
+  /** `row`'s value of `column`, as the driver writes it. The entity has plain columns only: none to walk into. */
+  private valueOf(column: ColumnMetadata, row: Partial<Device>): unknown {
+    return this.dataSource.driver.preparePersistentValue(row[column.propertyName as keyof Device], column);
   }
 
   private placeholder(index: number): string {

@@ -77,22 +77,15 @@ describe('resolveDeviceTrackerOptions: sessions, revocation and limits', () => {
 
   describe('overrides', () => {
     it('takes every value given', () => {
-      const resolved = resolveDeviceTrackerOptions({
+      const given = {
         withoutSession: 'allow',
         sessionCacheSize: 50,
         sessionCacheTtl: 5000,
         revokedSessionTtl: 900_000,
         refreshReuseGrace: 2000,
         lastSeenInterval: 1000,
-      });
-      expect(resolved).toMatchObject({
-        withoutSession: 'allow',
-        sessionCacheSize: 50,
-        sessionCacheTtl: 5000,
-        revokedSessionTtl: 900_000,
-        refreshReuseGrace: 2000,
-        lastSeenInterval: 1000,
-      });
+      } as const;
+      expect(resolveDeviceTrackerOptions(given)).toMatchObject(given);
     });
 
     it('accepts 0 for the cache size, the cache lifetime and the reuse grace', () => {
